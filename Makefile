@@ -1,0 +1,102 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#
+# make            build build/ccapm-trace
+# make run        install missing packages, build, run the tracer (root)
+# make test       install missing packages, build, run every test (root)
+# make install    copy the binary to $(DESTDIR)$(PREFIX)/sbin
+# V=1             print full commands
+
+OUTPUT := build
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CC ?= gcc
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+VERSION := 0.1.0
+
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+VMLINUX_DIR := vmlinux/$(ARCH)
+
+CFLAGS ?= -g -O2
+WARNINGS := -Wall -Wextra -Werror -Wno-unused-parameter
+CPPFLAGS_ALL := -Iinclude -Isrc -I$(OUTPUT) -D_GNU_SOURCE -DCCAPM_VERSION='"$(VERSION)"'
+LIBBPF_CFLAGS := $(shell pkg-config --cflags libbpf 2>/dev/null)
+LIBBPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz
+
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
+	      -Iinclude -I$(VMLINUX_DIR) -Wall -Werror
+
+# Userspace modules that need no libbpf; the unit tests link them directly.
+CORE_SRCS := log options uuid cmdline agent paths bookkeeping window textfile session
+CORE_OBJS := $(CORE_SRCS:%=$(OUTPUT)/obj/%.o)
+APP_SRCS := $(patsubst src/%.c,%,$(wildcard src/*.c))
+APP_OBJS := $(APP_SRCS:%=$(OUTPUT)/obj/%.o)
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.PHONY: all clean install uninstall run test unit-tests integration e2e bench deps test-deps
+
+all: $(OUTPUT)/ccapm-trace
+
+$(OUTPUT) $(OUTPUT)/obj $(OUTPUT)/tests:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -MF $@.d -MT $@ -c $< -o $@.tmp
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp
+	$(Q)rm -f $@.tmp
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+# Every userspace object waits for the skeleton, which tracer.c includes.
+$(OUTPUT)/obj/%.o: src/%.c $(OUTPUT)/ccapm.skel.h | $(OUTPUT)/obj
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS_ALL) $(LIBBPF_CFLAGS) -MMD -MP -c $< -o $@
+
+$(OUTPUT)/ccapm-trace: $(APP_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBBPF_LIBS) -o $@
+
+$(OUTPUT)/tests/%: tests/unit/%.c $(CORE_OBJS) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS_ALL) -MMD -MP $< $(CORE_OBJS) -lcmocka -o $@
+
+install: $(OUTPUT)/ccapm-trace
+	install -d $(DESTDIR)$(SBINDIR)
+	install -m 0755 $(OUTPUT)/ccapm-trace $(DESTDIR)$(SBINDIR)/ccapm-trace
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/ccapm-trace
+
+deps:
+	$(Q)scripts/install-packages build
+
+test-deps:
+	$(Q)scripts/install-packages build test
+
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(OUTPUT)/ccapm-trace $(ARGS)
+
+unit-tests: $(UNIT_TESTS)
+
+test: test-deps
+	$(Q)$(MAKE) --no-print-directory all unit-tests
+	$(Q)python3 tests/run.py
+
+clean:
+	rm -rf $(OUTPUT)
+
+-include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/obj/*.d $(OUTPUT)/tests/*.d)
