@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The files Claude Code writes for itself, which are not file operations
+ * of the session: its config dir, ~/.claude.json with its lock, temp and
+ * backup files, $TMPDIR/claude-<uid>/, $TMPDIR/cc-socks/ and
+ * /tmp/claude-<hex>-cwd.
+ */
+#ifndef CCAPM_BOOKKEEPING_H
+#define CCAPM_BOOKKEEPING_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* Normalised absolute directories an agent writes its bookkeeping to. */
+struct agent_dirs {
+	char *home;		/* $HOME, or the passwd entry's home */
+	char *config_dir;	/* $CLAUDE_CONFIG_DIR, else $HOME/.claude */
+	char *tmpdir;		/* $TMPDIR, else /tmp */
+	uid_t uid;
+};
+
+/*
+ * Fills dirs from an environment block (see cmdline.h) and uid; passwd_home
+ * stands in for a missing $HOME and may be NULL. Relative or empty values
+ * are ignored. Returns false on allocation failure.
+ */
+bool agent_dirs_init(struct agent_dirs *dirs, const char *env, size_t env_len, uid_t uid,
+		     const char *passwd_home);
+/* Deep copy; returns false on allocation failure. */
+bool agent_dirs_copy(struct agent_dirs *dst, const struct agent_dirs *src);
+void agent_dirs_free(struct agent_dirs *dirs);
+
+/* Tells whether a normalised absolute path is agent bookkeeping. */
+bool is_bookkeeping(const struct agent_dirs *dirs, const char *path);
+
+#endif /* CCAPM_BOOKKEEPING_H */
