@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <linux/capability.h>
+#include <linux/types.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "ccapm.h"
+#include "ccapm.skel.h"
+#include "events.h"
+#include "log.h"
+#include "procfs.h"
+#include "tracer.h"
+
+#define BTF_PATH	"/sys/kernel/btf/vmlinux"
+
+#ifndef CAP_PERFMON
+#define CAP_PERFMON	38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF		39
+#endif
+
+static bool has_capability(const struct __user_cap_data_struct data[2], int cap)
+{
+	return data[cap / 32].effective & (1u << (cap % 32));
+}
+
+/* Loading tracing programs takes CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN before 5.8. */
+static bool may_load_bpf(void)
+{
+	struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = {};
+
+	if (syscall(SYS_capget, &header, data))
+		return geteuid() == 0;
+	if (has_capability(data, CAP_SYS_ADMIN))
+		return true;
+	return has_capability(data, CAP_BPF) && has_capability(data, CAP_PERFMON);
+}
+
+int tracer_preflight(void)
+{
+	if (!may_load_bpf()) {
+		log_error("missing privileges to load BPF programs: run as root (sudo ccapm-trace) "
+			  "or grant CAP_BPF and CAP_PERFMON");
+		return -1;
+	}
+	if (access(BTF_PATH, R_OK)) {
+		log_error("kernel BTF not readable at %s: %s; ccapm-trace needs a kernel built "
+			  "with CONFIG_DEBUG_INFO_BTF=y", BTF_PATH, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (level == LIBBPF_DEBUG || !log_verbose)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+int tracer_start(struct tracer *tracer, const struct options *options)
+{
+	struct ccapm_bpf *skel;
+	int err;
+
+	libbpf_set_print(print_libbpf);
+	skel = ccapm_bpf__open();
+	if (!skel) {
+		err = -errno;
+		log_error("failed to open BPF object: %s", strerror(-err));
+		return err;
+	}
+	tracer->skel = skel;
+	if (options->ringbuf_bytes) {
+		err = bpf_map__set_max_entries(skel->maps.events, options->ringbuf_bytes);
+		if (err) {
+			log_error("failed to size the ring buffer to %u bytes: %s",
+				  options->ringbuf_bytes, strerror(-err));
+			return err;
+		}
+	}
+
+	err = ccapm_bpf__load(skel);
+	if (err) {
+		log_error("failed to load BPF programs: %s%s", strerror(-err),
+			  log_verbose ? "" : " (run with -v for the verifier log)");
+		return err;
+	}
+	err = ccapm_bpf__attach(skel);
+	if (err) {
+		log_error("failed to attach BPF programs: %s", strerror(-err));
+		return err;
+	}
+	log_info("attached tp_btf/sys_exit, tp_btf/sched_process_fork, "
+		 "tp_btf/sched_process_exec and tp_btf/sched_process_exit; tracefs not needed");
+
+	tracer->ring = ring_buffer__new(bpf_map__fd(skel->maps.events), events_handle, tracer,
+					NULL);
+	if (!tracer->ring) {
+		err = -errno;
+		log_error("failed to create ring buffer reader: %s", strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+int tracer_ring_fd(const struct tracer *tracer)
+{
+	return ring_buffer__epoll_fd(tracer->ring);
+}
+
+int tracer_consume(struct tracer *tracer)
+{
+	int n = ring_buffer__consume(tracer->ring);
+
+	return n < 0 ? n : 0;
+}
+
+void tracer_stop(struct tracer *tracer)
+{
+	ring_buffer__free(tracer->ring);
+	tracer->ring = NULL;
+	ccapm_bpf__destroy(tracer->skel);
+	tracer->skel = NULL;
+}
+
+void tracer_read_counters(const struct tracer *tracer, struct tracer_counters *counters)
+{
+	const struct ccapm_bpf__bss *bss = tracer->skel->bss;
+
+	counters->events_lost = __atomic_load_n(&bss->events_lost, __ATOMIC_RELAXED) +
+				tracer->malformed_events;
+	counters->processes_untracked = __atomic_load_n(&bss->procs_lost, __ATOMIC_RELAXED);
+	counters->session_table_full = __atomic_load_n(&bss->sessions_lost, __ATOMIC_RELAXED);
+}
+
+uint32_t tracer_new_session_key(struct tracer *tracer)
+{
+	/* The counter lives in the mmapped .bss, shared with the BPF programs. */
+	return __atomic_add_fetch(&tracer->skel->bss->session_seq, 1, __ATOMIC_SEQ_CST);
+}
+
+int tracer_add_proc(struct tracer *tracer, uint32_t tgid, uint32_t key, uint32_t flags)
+{
+	struct ccapm_proc proc = { .session = key, .flags = flags };
+
+	/* BPF_NOEXIST: a process the kernel already placed keeps its session. */
+	if (bpf_map_update_elem(bpf_map__fd(tracer->skel->maps.procs), &tgid, &proc, BPF_NOEXIST))
+		return -errno;
+	return 0;
+}
+
+bool tracer_proc_session(struct tracer *tracer, uint32_t tgid, uint32_t *key)
+{
+	struct ccapm_proc proc;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(tracer->skel->maps.procs), &tgid, &proc))
+		return false;
+	*key = proc.session;
+	return true;
+}
+
+int tracer_add_session(struct tracer *tracer, uint32_t key, uint32_t agent_pid,
+		       const uint8_t *uuid)
+{
+	struct ccapm_session session = { .agent_pid = agent_pid };
+
+	if (uuid) {
+		memcpy(session.uuid, uuid, CCAPM_UUID_BYTES);
+		session.flags = CCAPM_SESSION_HAS_UUID;
+	}
+	if (bpf_map_update_elem(bpf_map__fd(tracer->skel->maps.sessions), &key, &session,
+				BPF_NOEXIST))
+		return -errno;
+	return 0;
+}
+
+bool tracer_lookup_session(struct tracer *tracer, uint32_t key, uint32_t *agent_pid,
+			   uint8_t uuid[UUID_BYTES], bool *has_uuid)
+{
+	struct ccapm_session session;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(tracer->skel->maps.sessions), &key, &session))
+		return false;
+	*agent_pid = session.agent_pid;
+	*has_uuid = session.flags & CCAPM_SESSION_HAS_UUID;
+	memcpy(uuid, session.uuid, UUID_BYTES);
+	return true;
+}
+
+void tracer_register_config_dir(struct tracer *tracer, uint32_t key, pid_t pid,
+				const struct agent_dirs *dirs)
+{
+	uint64_t ino = dirs->config_dir ? procfs_dir_ino(pid, dirs->config_dir) : 0;
+
+	if (ino && bpf_map_update_elem(bpf_map__fd(tracer->skel->maps.session_configs), &key,
+				       &ino, BPF_ANY))
+		log_info("failed to record the config dir of session key %u: %s", key,
+			 strerror(errno));
+}
+
+/* The procs map holds only session processes, so a full walk stays short. */
+static bool key_in_use(uint32_t key, void *ctx)
+{
+	struct tracer *tracer = ctx;
+	int fd = bpf_map__fd(tracer->skel->maps.procs);
+	struct ccapm_proc proc;
+	uint32_t tgid, next;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		if (!bpf_map_lookup_elem(fd, &next, &proc) && proc.session == key)
+			return true;
+		tgid = next;
+		prev = &tgid;
+	}
+	return false;
+}
+
+static void key_freed(uint32_t key, void *ctx)
+{
+	struct tracer *tracer = ctx;
+
+	bpf_map_delete_elem(bpf_map__fd(tracer->skel->maps.sessions), &key);
+	bpf_map_delete_elem(bpf_map__fd(tracer->skel->maps.session_configs), &key);
+}
+
+struct session_hooks tracer_session_hooks(struct tracer *tracer)
+{
+	return (struct session_hooks){
+		.key_in_use = key_in_use,
+		.key_freed = key_freed,
+		.ctx = tracer,
+	};
+}

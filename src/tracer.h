@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* The BPF side for the rest of the loader: load, attach, poll, maps. */
+#ifndef CCAPM_TRACER_H
+#define CCAPM_TRACER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "options.h"
+#include "session.h"
+#include "textfile.h"
+
+struct tracer {
+	struct ccapm_bpf *skel;
+	struct ring_buffer *ring;
+	struct session_table *sessions;
+	uint64_t malformed_events;	/* records too short for their type */
+};
+
+/* Checks privileges and kernel BTF; prints one error line and returns -1 on failure. */
+int tracer_preflight(void);
+/* Opens, loads and attaches the BPF programs and the ring buffer. */
+int tracer_start(struct tracer *tracer, const struct options *options);
+/* A file descriptor that polls readable when ring buffer records wait. */
+int tracer_ring_fd(const struct tracer *tracer);
+/* Handles every waiting ring buffer record; returns 0 or -errno. */
+int tracer_consume(struct tracer *tracer);
+void tracer_stop(struct tracer *tracer);
+
+void tracer_read_counters(const struct tracer *tracer, struct tracer_counters *counters);
+/* Takes a session key from the counter the BPF side uses. */
+uint32_t tracer_new_session_key(struct tracer *tracer);
+
+/* Map access for sessions found in /proc and for keys userspace learns about. */
+int tracer_add_proc(struct tracer *tracer, uint32_t tgid, uint32_t key, uint32_t flags);
+bool tracer_proc_session(struct tracer *tracer, uint32_t tgid, uint32_t *key);
+int tracer_add_session(struct tracer *tracer, uint32_t key, uint32_t agent_pid,
+		       const uint8_t *uuid);
+bool tracer_lookup_session(struct tracer *tracer, uint32_t key, uint32_t *agent_pid,
+			   uint8_t uuid[UUID_BYTES], bool *has_uuid);
+/* Tells the kernel the config dir, so look-alike transcripts elsewhere are ignored. */
+void tracer_register_config_dir(struct tracer *tracer, uint32_t key, pid_t pid,
+				const struct agent_dirs *dirs);
+
+/* Hooks for session_expire backed by the maps. */
+struct session_hooks tracer_session_hooks(struct tracer *tracer);
+
+#endif /* CCAPM_TRACER_H */
