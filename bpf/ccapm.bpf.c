@@ -215,8 +215,8 @@ static __always_inline bool transcript_uuid(struct dentry *dentry, __u8 *uuid, _
 }
 
 /*
- * Applies a transcript opened for writing: the agent adopts the id of its
- * first transcript; any other id moves the process, and the children it
+ * Applies a transcript opened for writing. The agent adopts the id of its
+ * first transcript. Any other id moves the process, and the children it
  * forks later, to a new session key.
  */
 static __always_inline void apply_transcript(struct task_struct *task, struct dentry *dentry,
@@ -230,7 +230,7 @@ static __always_inline void apply_transcript(struct task_struct *task, struct de
 
 	if (!transcript_uuid(dentry, uuid, &config_ino))
 		return;
-	/* Before userspace knows the config dir, the path pattern alone decides. */
+	/* Until userspace registers the config dir, the path pattern alone decides. */
 	known_ino = bpf_map_lookup_elem(&session_configs, &proc->session);
 	if (known_ino && *known_ino != config_ino)
 		return;

@@ -11,9 +11,9 @@
 
 /* Ring buffer records are built in a per-CPU scratch buffer of this size. */
 #define CCAPM_DATA_BYTES	16384
-/* Longest raw path string copied from a syscall argument, NUL included. */
+/* Maximum bytes of a raw path copied from a syscall argument, NUL included. */
 #define CCAPM_NAME_BYTES	4096
-/* Longest directory path copied, as leaf-first components. */
+/* Maximum bytes of a directory path copied as leaf-first components. */
 #define CCAPM_DIR_BYTES		4096
 /* Most dentries walked when a directory path is copied. */
 #define CCAPM_DIR_DEPTH		64
@@ -85,7 +85,7 @@ struct ccapm_event {
 #define CCAPM_START_PARENT_END	0x4	/* the switching process was the old agent */
 
 /*
- * CCAPM_EV_SESSION_START. data holds the cwd as leaf-first, NUL-terminated
+ * CCAPM_EV_SESSION_START. data contains the cwd as leaf-first, NUL-terminated
  * components (cwd_bytes), then argv (argv_bytes), then the environment
  * (env_bytes), both as the NUL-separated strings the process received.
  */
