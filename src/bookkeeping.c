@@ -79,6 +79,8 @@ bool agent_dirs_init(struct agent_dirs *dirs, const char *env, size_t env_len, u
 	dirs->tmpdir = env_dir(env, env_len, "TMPDIR", &failed);
 	if (!dirs->tmpdir)
 		dirs->tmpdir = normalised_dir("/tmp", 4, &failed);
+	dirs->claude_tmpdir = env_dir(env, env_len, "CLAUDE_CODE_TMPDIR", &failed);
+	dirs->runtime_dir = env_dir(env, env_len, "XDG_RUNTIME_DIR", &failed);
 
 	if (failed) {
 		agent_dirs_free(dirs);
@@ -98,7 +100,9 @@ bool agent_dirs_copy(struct agent_dirs *dst, const struct agent_dirs *src)
 	memset(dst, 0, sizeof(*dst));
 	dst->uid = src->uid;
 	if (copy_string(&dst->home, src->home) && copy_string(&dst->config_dir, src->config_dir) &&
-	    copy_string(&dst->tmpdir, src->tmpdir))
+	    copy_string(&dst->tmpdir, src->tmpdir) &&
+	    copy_string(&dst->claude_tmpdir, src->claude_tmpdir) &&
+	    copy_string(&dst->runtime_dir, src->runtime_dir))
 		return true;
 	agent_dirs_free(dst);
 	return false;
@@ -111,7 +115,10 @@ void agent_dirs_free(struct agent_dirs *dirs)
 	free(dirs->home);
 	free(dirs->config_dir);
 	free(dirs->tmpdir);
+	free(dirs->claude_tmpdir);
+	free(dirs->runtime_dir);
 	dirs->home = dirs->config_dir = dirs->tmpdir = NULL;
+	dirs->claude_tmpdir = dirs->runtime_dir = NULL;
 }
 
 /* Tells whether path is dir/name/... or dir/name itself. */
@@ -152,19 +159,66 @@ static bool is_cwd_file(const char *path, const char *dir)
 	return hex_len > 0 && !strcmp(name + hex_len, "-cwd");
 }
 
+/*
+ * Tells whether path is in one of the directories the CLI keeps under a
+ * temp dir: claude-<uid>/ for task output, cc-socks/ for its messaging
+ * socket and cc-daemon-<uid>/.
+ */
+static bool is_in_temp_dir(const char *path, const char *tmp, uid_t uid)
+{
+	char name[32];
+
+	if (!tmp)
+		return false;
+	snprintf(name, sizeof(name), "claude-%u", (unsigned int)uid);
+	if (is_under_child(path, tmp, name))
+		return true;
+	snprintf(name, sizeof(name), "cc-daemon-%u", (unsigned int)uid);
+	if (is_under_child(path, tmp, name))
+		return true;
+	return is_under_child(path, tmp, "cc-socks");
+}
+
+/*
+ * Tells whether path belongs to the socket dirs the native CLI picks:
+ * $XDG_RUNTIME_DIR/cc-socks/, and /tmp/cc-socks-<uid>/ when that path
+ * would be too long for a unix socket address.
+ */
+static bool is_socket_dir(const struct agent_dirs *dirs, const char *path)
+{
+	char name[32];
+
+	if (is_under_child(path, dirs->runtime_dir, "cc-socks"))
+		return true;
+	snprintf(name, sizeof(name), "cc-socks-%u", (unsigned int)dirs->uid);
+	return is_under_child(path, "/tmp", name);
+}
+
+/*
+ * Tells whether path is npm's debug log dir, ~/.npm/_logs/, or ~/.npm
+ * itself. The Node.js CLI runs `npm config get prefix` at every start,
+ * which creates both and writes a log there.
+ */
+static bool is_npm_log(const struct agent_dirs *dirs, const char *path)
+{
+	char npm[PATHS_MAX];
+
+	if (!dirs->home || !paths_resolve(dirs->home, ".npm", npm, sizeof(npm)))
+		return false;
+	return !strcmp(path, npm) || is_under_child(path, npm, "_logs");
+}
+
 bool is_bookkeeping(const struct agent_dirs *dirs, const char *path)
 {
-	char uid_dir[32];
-
 	if (dirs->config_dir && paths_is_under(path, dirs->config_dir))
 		return true;
 	if (is_claude_json(path, dirs->home))
 		return true;
-
-	snprintf(uid_dir, sizeof(uid_dir), "claude-%u", (unsigned int)dirs->uid);
-	if (is_under_child(path, dirs->tmpdir, uid_dir))
+	if (is_in_temp_dir(path, dirs->tmpdir, dirs->uid) ||
+	    is_in_temp_dir(path, dirs->claude_tmpdir, dirs->uid) ||
+	    is_socket_dir(dirs, path))
 		return true;
-	if (is_under_child(path, dirs->tmpdir, "cc-socks"))
+	if (is_npm_log(dirs, path))
 		return true;
 
 	if (is_cwd_file(path, "/tmp"))

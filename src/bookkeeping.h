@@ -2,8 +2,9 @@
 /*
  * The files Claude Code writes for itself, which are not file operations
  * of the session: its config dir, ~/.claude.json with its lock, temp and
- * backup files, $TMPDIR/claude-<uid>/, $TMPDIR/cc-socks/ and
- * /tmp/claude-<hex>-cwd.
+ * backup files, claude-<uid>/, cc-socks/ and cc-daemon-<uid>/ under its
+ * temp dirs, /tmp/cc-socks-<uid>/, claude-<hex>-cwd files, and the debug
+ * logs of the npm update check the Node.js CLI runs at start.
  */
 #ifndef CCAPM_BOOKKEEPING_H
 #define CCAPM_BOOKKEEPING_H
@@ -16,6 +17,8 @@ struct agent_dirs {
 	char *home;		/* $HOME, or the passwd entry's home */
 	char *config_dir;	/* $CLAUDE_CONFIG_DIR, else $HOME/.claude */
 	char *tmpdir;		/* $TMPDIR, else /tmp */
+	char *claude_tmpdir;	/* $CLAUDE_CODE_TMPDIR, or NULL */
+	char *runtime_dir;	/* $XDG_RUNTIME_DIR, or NULL */
 	uid_t uid;
 };
 

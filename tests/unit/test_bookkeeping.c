@@ -270,6 +270,51 @@ static void socket_dir(void **state)
 	assert_false(is_bookkeeping(&dirs, "/tmp/cc-sock/4242.sock"));
 }
 
+static void socket_dir_in_runtime_dir(void **state)
+{
+	init_dirs(BLOCK("HOME=/home/u\0XDG_RUNTIME_DIR=/run/user/1000\0"), NULL);
+	assert_true(is_bookkeeping(&dirs, "/run/user/1000/cc-socks"));
+	assert_true(is_bookkeeping(&dirs, "/run/user/1000/cc-socks/4242.sock"));
+	assert_false(is_bookkeeping(&dirs, "/run/user/1000/other.sock"));
+	assert_false(is_bookkeeping(&dirs, "/run/user/1001/cc-socks/4242.sock"));
+}
+
+/* With a long socket dir path the native CLI falls back to /tmp/cc-socks-<uid>. */
+static void socket_dir_fallback(void **state)
+{
+	init_default_dirs();
+	assert_true(is_bookkeeping(&dirs, "/tmp/cc-socks-1000"));
+	assert_true(is_bookkeeping(&dirs, "/tmp/cc-socks-1000/4242.sock"));
+	assert_false(is_bookkeeping(&dirs, "/tmp/cc-socks-1001/4242.sock"));
+	assert_false(is_bookkeeping(&dirs, "/var/tmp/cc-socks-1000/4242.sock"));
+}
+
+static void daemon_dir(void **state)
+{
+	init_default_dirs();
+	assert_true(is_bookkeeping(&dirs, "/tmp/cc-daemon-1000/state"));
+	assert_false(is_bookkeeping(&dirs, "/tmp/cc-daemon-0/state"));
+}
+
+static void claude_code_tmpdir(void **state)
+{
+	init_dirs(BLOCK("HOME=/home/u\0CLAUDE_CODE_TMPDIR=/scratch/cc\0"), NULL);
+	assert_true(is_bookkeeping(&dirs, "/scratch/cc/claude-1000/tasks/1.output"));
+	assert_true(is_bookkeeping(&dirs, "/scratch/cc/cc-socks/4242.sock"));
+	assert_false(is_bookkeeping(&dirs, "/scratch/cc/notes.txt"));
+}
+
+static void npm_debug_logs(void **state)
+{
+	init_default_dirs();
+	assert_true(is_bookkeeping(&dirs, "/home/u/.npm"));
+	assert_true(is_bookkeeping(&dirs, "/home/u/.npm/_logs"));
+	assert_true(is_bookkeeping(&dirs, "/home/u/.npm/_logs/2026-01-01T00_00_00_000Z-debug-0.log"));
+	assert_false(is_bookkeeping(&dirs, "/home/u/.npm/_cacache/index"));
+	assert_false(is_bookkeeping(&dirs, "/home/u/.npmrc"));
+	assert_false(is_bookkeeping(&dirs, "/home/u/project/.npm/_logs/x.log"));
+}
+
 static void cwd_file(void **state)
 {
 	init_default_dirs();
@@ -364,6 +409,11 @@ int main(void)
 		TEST(socket_dir),
 		TEST(cwd_file),
 		TEST(cwd_file_near_misses),
+		TEST(socket_dir_in_runtime_dir),
+		TEST(socket_dir_fallback),
+		TEST(daemon_dir),
+		TEST(claude_code_tmpdir),
+		TEST(npm_debug_logs),
 		TEST(custom_tmpdir),
 		TEST(cwd_file_in_tmp_with_custom_tmpdir),
 		TEST(tmpdir_is_root),
