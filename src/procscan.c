@@ -64,27 +64,28 @@ static bool names_script(pid_t pid, const char *argv1)
 	return n == 2 && magic[0] == '#' && magic[1] == '!';
 }
 
-static bool is_agent_process(pid_t pid)
+/* Sets *agent for pid; returns -errno when /proc/PID/exe cannot be read. */
+static int inspect_process(pid_t pid, bool *agent)
 {
 	char link[64], exe[PATH_MAX], *cmdline = NULL, *argv1_copy = NULL;
 	const char *argv1;
 	size_t argv1_len;
 	ssize_t n, len;
-	bool agent;
 
+	*agent = false;
 	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
 	n = readlink(link, exe, sizeof(exe) - 1);
 	if (n <= 0)
-		return false;
+		return n < 0 ? -errno : -ENOENT;
 	exe[n] = '\0';
 	len = procfs_read(pid, "cmdline", &cmdline);
 	argv1 = len > 0 ? cmdline_arg(cmdline, len, 1, &argv1_len) : NULL;
 	if (argv1)
 		argv1_copy = strndup(argv1, argv1_len);
-	agent = agent_matches(exe, argv1_copy, argv1_copy && names_script(pid, argv1_copy));
+	*agent = agent_matches(exe, argv1_copy, argv1_copy && names_script(pid, argv1_copy));
 	free(argv1_copy);
 	free(cmdline);
-	return agent;
+	return 0;
 }
 
 static int list_processes(struct proc_list *list)
@@ -267,13 +268,20 @@ static void place_orphans(struct tracer *tracer, const struct proc_list *list)
 int procscan_run(struct tracer *tracer, uint64_t now_s)
 {
 	struct proc_list list;
-	int sessions = 0, err;
+	int sessions = 0, denied = 0, err;
 
 	err = list_processes(&list);
 	if (err)
 		return err;
-	for (size_t i = 0; i < list.count; i++)
-		list.entries[i].agent = is_agent_process(list.entries[i].pid);
+	for (size_t i = 0; i < list.count; i++) {
+		err = inspect_process(list.entries[i].pid, &list.entries[i].agent);
+		if (err == -EACCES || err == -EPERM)
+			denied++;
+	}
+	if (denied)
+		log_error("permission denied reading /proc/PID/exe of %d processes, so sessions "
+			  "that started before the tracer may be missed: run as root or grant "
+			  "CAP_SYS_PTRACE", denied);
 	for (size_t i = 0; i < list.count; i++) {
 		struct proc_entry *entry = &list.entries[i];
 
