@@ -7,13 +7,16 @@
 
 #define NR_open		2
 #define NR_connect	42
+#define NR_bind		49
 #define NR_rename	82
 #define NR_mkdir	83
 #define NR_rmdir	84
 #define NR_creat	85
 #define NR_unlink	87
+#define NR_mknod	133
 #define NR_openat	257
 #define NR_mkdirat	258
+#define NR_mknodat	259
 #define NR_unlinkat	263
 #define NR_renameat	264
 #define NR_renameat2	316

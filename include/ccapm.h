@@ -9,8 +9,6 @@
 #define CCAPM_UUID_BYTES	16
 #define CCAPM_UUID_CHARS	36
 
-/* Ring buffer records are built in a per-CPU scratch buffer of this size. */
-#define CCAPM_DATA_BYTES	16384
 /* Maximum bytes of a raw path copied from a syscall argument, NUL included. */
 #define CCAPM_NAME_BYTES	4096
 /* Maximum bytes of a directory path copied as leaf-first components. */
@@ -38,13 +36,27 @@ struct ccapm_proc {
 
 /*
  * One entry per session key, for the transcript switch decision. The
- * inode number of the session's config dir lives in the session_configs
- * map, written by userspace, so the two sides never write one value.
+ * session's config dir lives in the session_configs map, written by
+ * userspace, so the two sides never write one value.
  */
 struct ccapm_session {
 	__u32 agent_pid;
 	__u32 flags;
 	__u8 uuid[CCAPM_UUID_BYTES];
+};
+
+#define CCAPM_CONFIG_NAME_BYTES	64
+
+/*
+ * A session's config dir as userspace registers it. A transcript counts
+ * only under this dir: matched by inode number when the dir existed at
+ * registration (ino != 0), else by name. Without an entry, only a dir
+ * named .claude qualifies.
+ */
+struct ccapm_config {
+	__u64 ino;
+	__u32 name_len;
+	char name[CCAPM_CONFIG_NAME_BYTES];
 };
 
 enum ccapm_event_type {
@@ -61,6 +73,10 @@ enum ccapm_file_op {
 	CCAPM_FILE_RENAME,
 	CCAPM_FILE_DELETE,
 	CCAPM_FILE_MKDIR,
+	/* A socket, FIFO or device node was created. Not counted: it lets
+	 * userspace tell a later delete or rename of that path from one of a
+	 * regular file. */
+	CCAPM_FILE_SPECIAL,
 };
 
 enum ccapm_family {

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <linux/types.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ccapm.h"
 #include "cmdline.h"
 #include "events.h"
 #include "log.h"
+#include "path_set.h"
 #include "procfs.h"
 #include "tracer.h"
 
@@ -130,6 +133,44 @@ static bool file_event_path(const struct ccapm_file_event *ev, char *path, size_
 	return paths_resolve(has_base ? base : NULL, name, path, size);
 }
 
+/* Tells whether path, as pid sees it, exists and is neither a regular file nor a directory. */
+static bool is_special_file(pid_t pid, const char *path)
+{
+	char rooted[PATHS_MAX + 32];
+	struct stat st;
+
+	snprintf(rooted, sizeof(rooted), "/proc/%d/root%s", pid, path);
+	if (lstat(rooted, &st) && lstat(path, &st))
+		return false;
+	return !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+}
+
+/*
+ * Keeps the set of special files current and tells whether the operation
+ * touched one. The kernel reports creations of sockets, FIFOs and device
+ * nodes, but cannot see the type of a file at unlink or rename.
+ */
+static bool touches_special_file(struct tracer *tracer, const struct ccapm_file_event *ev,
+				 const char *path)
+{
+	switch (ev->hdr.op) {
+	case CCAPM_FILE_SPECIAL:
+		path_set_add(tracer->special_paths, path);
+		return true;
+	case CCAPM_FILE_DELETE:
+		return path_set_remove(tracer->special_paths, path);
+	case CCAPM_FILE_RENAME:
+		if (is_special_file(ev->hdr.pid, path)) {
+			path_set_add(tracer->special_paths, path);
+			return true;
+		}
+		break;
+	}
+	/* A regular file or directory now has this path. */
+	path_set_remove(tracer->special_paths, path);
+	return false;
+}
+
 static void on_file(struct tracer *tracer, const struct ccapm_file_event *ev, size_t size)
 {
 	const struct agent_dirs *dirs;
@@ -137,16 +178,21 @@ static void on_file(struct tracer *tracer, const struct ccapm_file_event *ev, si
 	uint32_t key = ev->hdr.session;
 
 	if (size < sizeof(*ev) + ev->name_bytes + ev->dir_bytes || ev->name_bytes == 0 ||
-	    ev->data[ev->name_bytes - 1] != '\0') {
+	    ev->data[ev->name_bytes - 1] != '\0' || ev->hdr.op < CCAPM_FILE_WRITE ||
+	    ev->hdr.op > CCAPM_FILE_SPECIAL) {
 		tracer->malformed_events++;
 		return;
 	}
 	ensure_key(tracer, &ev->hdr);
 	/* NOTE: a path the kernel could not spell out in full counts as user work. */
 	if (file_event_path(ev, path, sizeof(path))) {
+		if (touches_special_file(tracer, ev, path))
+			return;
 		dirs = session_dirs(tracer->sessions, key);
 		if (dirs && is_bookkeeping(dirs, path))
 			return;
+	} else if (ev->hdr.op == CCAPM_FILE_SPECIAL) {
+		return;
 	}
 	session_count_file_op(tracer->sessions, key, ev->hdr.op - CCAPM_FILE_WRITE,
 			      seconds(ev->hdr.ts_ns));

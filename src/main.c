@@ -17,9 +17,13 @@
 
 #include "log.h"
 #include "options.h"
+#include "path_set.h"
 #include "procscan.h"
 #include "textfile.h"
 #include "tracer.h"
+
+/* Sockets, FIFOs and device nodes remembered, so deleting them is not counted. */
+#define SPECIAL_PATHS_MAX	4096
 
 static uint64_t monotonic_ms(void)
 {
@@ -198,7 +202,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	tracer.sessions = session_table_new();
-	if (!tracer.sessions) {
+	tracer.special_paths = path_set_new(SPECIAL_PATHS_MAX);
+	if (!tracer.sessions || !tracer.special_paths) {
 		err = -ENOMEM;
 		log_error("failed to allocate the session table: out of memory");
 		goto cleanup;
@@ -229,6 +234,7 @@ int main(int argc, char **argv)
 cleanup:
 	tracer_stop(&tracer);
 	session_table_free(tracer.sessions);
+	path_set_free(tracer.special_paths);
 	close(signal_fd);
 	return err ? 1 : 0;
 }

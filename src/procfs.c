@@ -75,6 +75,23 @@ pid_t procfs_ppid(pid_t pid)
 	return ppid;
 }
 
+#define PF_EXITING	0x00000004	/* include/linux/sched.h */
+
+bool procfs_exiting(pid_t pid)
+{
+	char *stat, *end, state = 'X';
+	unsigned long flags = PF_EXITING;
+
+	if (procfs_read(pid, "stat", &stat) < 0)
+		return true;
+	/* After comm: state ppid pgrp session tty_nr tpgid flags. */
+	end = strrchr(stat, ')');
+	if (end)
+		sscanf(end + 1, " %c %*d %*d %*d %*d %*d %lu", &state, &flags);
+	free(stat);
+	return state == 'Z' || state == 'X' || (flags & PF_EXITING);
+}
+
 int64_t procfs_uid(pid_t pid)
 {
 	char *status, *line;

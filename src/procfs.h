@@ -22,6 +22,12 @@
 ssize_t procfs_read(pid_t pid, const char *name, char **data);
 /* Reads the parent pid from /proc/PID/stat; returns -1 if the process is gone. */
 pid_t procfs_ppid(pid_t pid);
+/*
+ * Tells whether PID is gone or on its way out (PF_EXITING set, or a
+ * zombie). An entry made for such a process would outlive it, because its
+ * exit hook may already have run.
+ */
+bool procfs_exiting(pid_t pid);
 /* Returns the real uid of PID, or -1. */
 int64_t procfs_uid(pid_t pid);
 

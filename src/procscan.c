@@ -149,6 +149,24 @@ static void read_cwd(pid_t pid, char *cwd, size_t size)
 	cwd[n > 0 ? n : 0] = '\0';
 }
 
+/*
+ * Enters a process found in /proc, unless the kernel placed it already.
+ * An entry for a process that is exiting is taken back: its exit hook may
+ * have run before the entry existed, and nothing else would remove it.
+ */
+static int add_scanned_proc(struct tracer *tracer, pid_t pid, uint32_t key, uint32_t flags)
+{
+	int err = tracer_add_proc(tracer, pid, key, flags);
+
+	if (err)
+		return err;
+	if (procfs_exiting(pid)) {
+		tracer_remove_proc(tracer, pid);
+		return -ESRCH;
+	}
+	return 0;
+}
+
 static int start_scanned_session(struct tracer *tracer, pid_t pid, uint64_t now_s)
 {
 	char cwd[PATHS_MAX], user[USER_NAME_BYTES], home[PATHS_MAX];
@@ -178,7 +196,7 @@ static int start_scanned_session(struct tracer *tracer, pid_t pid, uint64_t now_
 	err = tracer_add_session(tracer, start.key, pid,
 				 start.id_source != SESSION_ID_NONE ? start.uuid : NULL);
 	if (!err)
-		err = tracer_add_proc(tracer, pid, start.key, CCAPM_PROC_AGENT);
+		err = add_scanned_proc(tracer, pid, start.key, CCAPM_PROC_AGENT);
 	if (!err) {
 		tracer_register_config_dir(tracer, start.key, pid, &dirs);
 		err = session_add(tracer->sessions, &start, now_s);
@@ -224,7 +242,7 @@ static int place_children(struct tracer *tracer, const struct proc_list *list)
 
 			if (tracer_proc_session(tracer, entry->pid, &key) ||
 			    !tracer_proc_session(tracer, entry->ppid, &key) ||
-			    tracer_add_proc(tracer, entry->pid, key, 0))
+			    add_scanned_proc(tracer, entry->pid, key, 0))
 				continue;
 			take_id_from_environ(tracer, key, entry->pid);
 			changed = true;
@@ -258,7 +276,7 @@ static void place_orphans(struct tracer *tracer, const struct proc_list *list)
 			memcpy(pid_text, value, value_len);
 			pid_text[value_len] = '\0';
 			if (tracer_proc_session(tracer, atoi(pid_text), &key) &&
-			    !tracer_add_proc(tracer, entry->pid, key, 0))
+			    !add_scanned_proc(tracer, entry->pid, key, 0))
 				take_id_from_environ(tracer, key, entry->pid);
 		}
 		free(env);

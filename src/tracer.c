@@ -4,6 +4,7 @@
 #include <linux/types.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -131,6 +132,8 @@ void tracer_stop(struct tracer *tracer)
 	tracer->ring = NULL;
 	ccapm_bpf__destroy(tracer->skel);
 	tracer->skel = NULL;
+	free(tracer->keys_in_use);
+	tracer->keys_in_use = NULL;
 }
 
 void tracer_read_counters(const struct tracer *tracer, struct tracer_counters *counters)
@@ -157,6 +160,11 @@ int tracer_add_proc(struct tracer *tracer, uint32_t tgid, uint32_t key, uint32_t
 	if (bpf_map_update_elem(bpf_map__fd(tracer->skel->maps.procs), &tgid, &proc, BPF_NOEXIST))
 		return -errno;
 	return 0;
+}
+
+void tracer_remove_proc(struct tracer *tracer, uint32_t tgid)
+{
+	bpf_map_delete_elem(bpf_map__fd(tracer->skel->maps.procs), &tgid);
 }
 
 bool tracer_proc_session(struct tracer *tracer, uint32_t tgid, uint32_t *key)
@@ -197,33 +205,91 @@ bool tracer_lookup_session(struct tracer *tracer, uint32_t key, uint32_t *agent_
 	return true;
 }
 
+/*
+ * Registers the config dir for the transcript check: by inode number when
+ * it exists, else by its name, since the CLI creates it on first use.
+ */
 void tracer_register_config_dir(struct tracer *tracer, uint32_t key, pid_t pid,
 				const struct agent_dirs *dirs)
 {
-	uint64_t ino = dirs->config_dir ? procfs_dir_ino(pid, dirs->config_dir) : 0;
+	struct ccapm_config config = {};
+	const char *name;
 
-	if (ino && bpf_map_update_elem(bpf_map__fd(tracer->skel->maps.session_configs), &key,
-				       &ino, BPF_ANY))
+	if (!dirs->config_dir)
+		return;
+	config.ino = procfs_dir_ino(pid, dirs->config_dir);
+	if (!config.ino) {
+		name = strrchr(dirs->config_dir, '/') + 1;
+		config.name_len = strlen(name);
+		if (config.name_len == 0 || config.name_len > CCAPM_CONFIG_NAME_BYTES)
+			return;
+		memcpy(config.name, name, config.name_len);
+	}
+	if (bpf_map_update_elem(bpf_map__fd(tracer->skel->maps.session_configs), &key, &config,
+				BPF_ANY))
 		log_info("failed to record the config dir of session key %u: %s", key,
 			 strerror(errno));
 }
 
-/* The procs map holds only session processes, so a full walk stays short. */
+static int compare_keys(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Collects the session keys of the procs map, sorted, in a few batch lookups. */
+static int snapshot_keys_in_use(struct tracer *tracer)
+{
+	int fd = bpf_map__fd(tracer->skel->maps.procs);
+	uint32_t max = bpf_map__max_entries(tracer->skel->maps.procs);
+	uint32_t batch, count, total = 0, *tgids;
+	struct ccapm_proc *procs;
+	void *in_batch = NULL;
+	int err;
+
+	tgids = malloc(max * sizeof(*tgids));
+	procs = malloc(max * sizeof(*procs));
+	err = tgids && procs ? 0 : -ENOMEM;
+	while (!err && total < max) {
+		count = max - total;
+		err = bpf_map_lookup_batch(fd, in_batch, &batch, tgids + total, procs + total,
+					   &count, NULL);
+		total += count;
+		in_batch = &batch;
+	}
+	if (err == -ENOENT)
+		err = 0;
+	if (!err) {
+		free(tracer->keys_in_use);
+		tracer->keys_in_use = tgids;
+		for (uint32_t i = 0; i < total; i++)
+			tgids[i] = procs[i].session;
+		qsort(tgids, total, sizeof(*tgids), compare_keys);
+		tracer->keys_in_use_count = total;
+		tracer->keys_in_use_valid = true;
+		tgids = NULL;
+	}
+	free(tgids);
+	free(procs);
+	return err;
+}
+
 static bool key_in_use(uint32_t key, void *ctx)
 {
 	struct tracer *tracer = ctx;
-	int fd = bpf_map__fd(tracer->skel->maps.procs);
-	struct ccapm_proc proc;
-	uint32_t tgid, next;
-	void *prev = NULL;
+	int err;
 
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		if (!bpf_map_lookup_elem(fd, &next, &proc) && proc.session == key)
+	if (!tracer->keys_in_use_valid) {
+		err = snapshot_keys_in_use(tracer);
+		if (err) {
+			log_error("failed to read the process table: %s", strerror(-err));
+			/* Keeping a record is the safe answer when unsure. */
 			return true;
-		tgid = next;
-		prev = &tgid;
+		}
 	}
-	return false;
+	return bsearch(&key, tracer->keys_in_use, tracer->keys_in_use_count, sizeof(key),
+		       compare_keys) != NULL;
 }
 
 static void key_freed(uint32_t key, void *ctx)
@@ -236,6 +302,7 @@ static void key_freed(uint32_t key, void *ctx)
 
 struct session_hooks tracer_session_hooks(struct tracer *tracer)
 {
+	tracer->keys_in_use_valid = false;
 	return (struct session_hooks){
 		.key_in_use = key_in_use,
 		.key_freed = key_freed,

@@ -15,7 +15,12 @@ struct tracer {
 	struct ccapm_bpf *skel;
 	struct ring_buffer *ring;
 	struct session_table *sessions;
+	struct path_set *special_paths;
 	uint64_t malformed_events;	/* records too short for their type */
+	/* Session keys that live processes hold, sorted; rebuilt once per expiry. */
+	uint32_t *keys_in_use;
+	size_t keys_in_use_count;
+	bool keys_in_use_valid;
 };
 
 /* Checks privileges and kernel BTF; prints one error line and returns -1 on failure. */
@@ -34,6 +39,7 @@ uint32_t tracer_new_session_key(struct tracer *tracer);
 
 /* Map access for sessions found in /proc and for keys userspace learns about. */
 int tracer_add_proc(struct tracer *tracer, uint32_t tgid, uint32_t key, uint32_t flags);
+void tracer_remove_proc(struct tracer *tracer, uint32_t tgid);
 bool tracer_proc_session(struct tracer *tracer, uint32_t tgid, uint32_t *key);
 int tracer_add_session(struct tracer *tracer, uint32_t key, uint32_t agent_pid,
 		       const uint8_t *uuid);
