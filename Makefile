@@ -74,11 +74,12 @@ $(OUTPUT)/tests/%: tests/unit/%.c $(CORE_OBJS) | $(OUTPUT)/tests
 	$(Q)$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS_ALL) -MMD -MP $< $(CORE_OBJS) -lcmocka -o $@
 
 install: $(OUTPUT)/ccapm-trace
-	install -d $(DESTDIR)$(SBINDIR)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(OUTPUT)/ccapm-trace $(DESTDIR)$(SBINDIR)/ccapm-trace
+	install -m 0644 man/ccapm-trace.8 $(DESTDIR)$(MANDIR)/man8/ccapm-trace.8
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/ccapm-trace
+	rm -f $(DESTDIR)$(SBINDIR)/ccapm-trace $(DESTDIR)$(MANDIR)/man8/ccapm-trace.8
 
 deps:
 	$(Q)scripts/install-packages build
@@ -100,3 +101,10 @@ clean:
 	rm -rf $(OUTPUT)
 
 -include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/obj/*.d $(OUTPUT)/tests/*.d)
+
+# Deployment checks (deploy/, Dockerfile, man page) against Debian's
+# prometheus, promtool and prometheus-node-exporter. Runs as root.
+.PHONY: deploy-test
+deploy-test: test-deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)python3 tests/run.py deploy
