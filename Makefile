@@ -108,3 +108,9 @@ clean:
 deploy-test: test-deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)python3 tests/run.py deploy
+
+# The end-to-end suite: the real Claude Code CLI, offline in a network
+# namespace, traced by build/ccapm-trace (root; npm fetches the CLI once).
+e2e: test-deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)python3 tests/run.py e2e
