@@ -64,9 +64,10 @@ struct {
 } scratch_map SEC(".maps");
 
 /*
- * Returns this CPU's scratch buffer. Syscall tracepoint programs run with
- * preemption disabled (include/trace/bpf_probe.h, since Linux 6.13 made
- * syscall tracepoints faultable), and the hooks never nest on one CPU.
+ * Returns this CPU's scratch buffer. One program at a time uses it: the
+ * hooks run in process context and never nest, and programs on the
+ * faultable syscall tracepoints still run with preemption disabled
+ * (__BPF_DECLARE_TRACE_SYSCALL in include/trace/bpf_probe.h).
  */
 static __always_inline void *scratch(void)
 {
