@@ -8,16 +8,17 @@
 #define CLI_JS_SUFFIX	"@anthropic-ai/claude-code/cli.js"
 #define CLI_JS_LEN	32
 
-/*
- * Tells whether argv[1] has the basename "claude" or ends with the path of
- * the Node.js CLI. buf is scratch space of at least ARGV1_MASK + 1 bytes.
- */
-static __always_inline bool argv1_names_claude(struct task_struct *task, char *buf)
+/* Tells whether argv[1] has the basename "claude" or ends with the path of the Node.js CLI. */
+static __always_inline bool argv1_names_claude(struct task_struct *task)
 {
 	unsigned long arg = BPF_CORE_READ(task, mm, arg_start);
 	unsigned long end = BPF_CORE_READ(task, mm, arg_end);
+	char *buf = scratch();
 	long n;
 	__u32 len;
+
+	if (!buf)
+		return false;
 
 	n = bpf_probe_read_user_str(buf, NAME_MAX_BYTES, (void *)arg);
 	if (n <= 0 || n >= NAME_MAX_BYTES)
@@ -40,16 +41,43 @@ static __always_inline bool argv1_names_claude(struct task_struct *task, char *b
 }
 
 /*
+ * Reads the name of dentry into name (16 bytes) when it is at most 15
+ * bytes long, and returns its length, or 0 for a longer name. dentry comes
+ * from a tracepoint argument, so its fields load without helper calls.
+ */
+static __always_inline __u32 short_dentry_name(struct dentry *dentry, char name[16])
+{
+	__u32 len = dentry->d_name.len;
+
+	if (len == 0 || len > 15 || bpf_probe_read_kernel(name, 16, dentry->d_name.name))
+		return 0;
+	return len;
+}
+
+/* Tells whether dir is .../claude/versions, where the native installer puts binaries. */
+static __always_inline bool is_versions_dir(struct dentry *dir)
+{
+	char name[16];
+
+	/* Lengths first: most execs stop here without reading a name. */
+	if (dir->d_name.len != 8 || dir->d_parent->d_name.len != 6)
+		return false;
+	if (short_dentry_name(dir, name) != 8 || !bytes_equal(name, "versions", 8))
+		return false;
+	return short_dentry_name(dir->d_parent, name) == 6 && bytes_equal(name, "claude", 6);
+}
+
+/*
  * Tells whether this exec starts a Claude Code agent: the exec'd name is
  * claude or claude.exe, the file sits in a claude/versions/ directory, or a
- * script or node process gets a claude CLI path as argv[1].
+ * script or node process gets a claude CLI path as argv[1]. It runs for
+ * every exec on the machine, so names are read only when their length fits.
  */
-static __always_inline bool is_agent_exec(struct task_struct *task, struct linux_binprm *bprm,
-					  char *buf)
+static __always_inline bool is_agent_exec(struct task_struct *task, struct linux_binprm *bprm)
 {
-	struct dentry *file, *dir;
-	char comm[16];
-	bool script;
+	struct dentry *file;
+	char comm[16], name[16];
+	__u32 len;
 
 	/* At this tracepoint comm is the basename of the exec'd path. */
 	bpf_get_current_comm(comm, sizeof(comm));
@@ -57,18 +85,23 @@ static __always_inline bool is_agent_exec(struct task_struct *task, struct linux
 		return true;
 
 	/* The file after symlinks, such as bin/claude.exe or versions/2.1.332. */
-	file = BPF_CORE_READ(bprm, file, f_path.dentry);
-	if (dentry_name_is(file, "claude", 6) || dentry_name_is(file, "claude.exe", 10))
+	file = bprm->file->f_path.dentry;
+	len = file->d_name.len;
+	/* Only names as long as claude, claude.exe, node or nodejs are read. */
+	if (len != 4 && len != 6 && len != 10)
+		len = 0;
+	else
+		len = short_dentry_name(file, name);
+	if ((len == 6 && bytes_equal(name, "claude", 6)) ||
+	    (len == 10 && bytes_equal(name, "claude.exe", 10)))
 		return true;
-	dir = BPF_CORE_READ(file, d_parent);
-	if (dentry_name_is(dir, "versions", 8) &&
-	    dentry_name_is(BPF_CORE_READ(dir, d_parent), "claude", 6))
+	if (is_versions_dir(file->d_parent))
 		return true;
 
-	script = BPF_CORE_READ(bprm, interp) != BPF_CORE_READ(bprm, filename);
-	if (!script && !dentry_name_is(file, "node", 4) && !dentry_name_is(file, "nodejs", 6))
+	if (!(len == 4 && bytes_equal(name, "node", 4)) &&
+	    !(len == 6 && bytes_equal(name, "nodejs", 6)) && bprm->interp == bprm->filename)
 		return false;
-	return argv1_names_claude(task, buf);
+	return argv1_names_claude(task);
 }
 
 #endif /* CCAPM_AGENT_H */

@@ -16,6 +16,7 @@
 #include "path.h"
 #include "agent.h"
 #include "emit.h"
+#include "environ.h"
 #include "session.h"
 #include "syscalls.h"
 
@@ -86,20 +87,16 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 {
 	struct ccapm_proc *proc;
 	__u32 tgid = task->tgid;
-	char *buf;
 
-	buf = scratch();
-	if (!buf)
-		return 0;
 	proc = bpf_map_lookup_elem(&procs, &tgid);
 	if (proc) {
 		/* An agent re-executing itself, as `env node cli.js` does, is not a command. */
-		if ((proc->flags & CCAPM_PROC_AGENT) && is_agent_exec(task, bprm, buf))
+		if ((proc->flags & CCAPM_PROC_AGENT) && is_agent_exec(task, bprm))
 			return 0;
 		emit_event(CCAPM_EV_COMMAND, 0, proc->session, tgid);
 		return 0;
 	}
-	if (is_agent_exec(task, bprm, buf))
+	if (is_agent_exec(task, bprm))
 		start_session_by_exec(task, tgid);
 	return 0;
 }
@@ -111,7 +108,7 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 	__u32 tgid;
 
 	/* Only the last thread out ends the process; live counts the others. */
-	if (BPF_CORE_READ(task, signal, live.counter) != 0)
+	if (task->signal->live.counter != 0)
 		return 0;
 	tgid = task->tgid;
 	proc = bpf_map_lookup_elem(&procs, &tgid);

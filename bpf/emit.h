@@ -3,6 +3,18 @@
 #ifndef CCAPM_EMIT_H
 #define CCAPM_EMIT_H
 
+/*
+ * Leaves the reader asleep until wakeup_bytes wait in the ring, since it
+ * polls every 100 ms anyway: a wakeup per record cost more than all the
+ * other work of a tracked event (docs/benchmarks.md).
+ */
+static __always_inline __u64 submit_flags(void)
+{
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline void fill_header(struct ccapm_event *e, __u16 type, __u16 op,
 					__u32 session, __u32 pid)
 {
@@ -23,7 +35,7 @@ static __always_inline void emit_event(__u16 type, __u16 op, __u32 session, __u3
 		return;
 	}
 	fill_header(e, type, op, session, pid);
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, submit_flags());
 }
 
 /*
@@ -82,29 +94,40 @@ static __always_inline void emit_start(struct task_struct *task, __u32 key, __u3
 		}
 	}
 
-	if (bpf_ringbuf_output(&events, ev, sizeof(*ev) + off, 0))
+	if (bpf_ringbuf_output(&events, ev, sizeof(*ev) + off, submit_flags()))
 		__sync_fetch_and_add(&events_lost, 1);
 }
 
-/* Reports a file operation on an opened file: the path is the file's own. */
-static __always_inline void emit_file_opened(struct file *file, __u32 session, __u32 tgid)
+/*
+ * Reports a write open. With a user-work verdict cached for the parent
+ * directory, the record carries no path. Otherwise it carries the file's
+ * own path and names the parent, so that userspace can cache a verdict.
+ */
+static __always_inline void emit_file_opened(struct file *file, struct dentry *parent,
+					     __u64 parent_ino, bool user_dir, __u32 session,
+					     __u32 tgid)
 {
 	struct ccapm_file_event *ev = scratch();
-	bool truncated;
-	__u32 off;
+	bool truncated = false;
+	__u32 off = 0;
 
 	if (!ev)
 		return;
 	fill_header(&ev->hdr, CCAPM_EV_FILE, CCAPM_FILE_WRITE, session, tgid);
+	ev->parent_dentry = (__u64)parent;
+	ev->parent_ino = parent_ino;
 	ev->data[0] = '\0';
 	ev->name_bytes = 1;
-	off = copy_path(__builtin_preserve_access_index(&file->f_path), ev->data + 1,
-			&ev->dir_depth, &truncated);
-	if (off > CCAPM_DIR_BYTES + NAME_MAX_BYTES)
-		off = CCAPM_DIR_BYTES + NAME_MAX_BYTES;
+	ev->dir_depth = 0;
+	if (!user_dir) {
+		off = copy_path(__builtin_preserve_access_index(&file->f_path), ev->data + 1,
+				&ev->dir_depth, &truncated);
+		if (off > CCAPM_DIR_BYTES + NAME_MAX_BYTES)
+			off = CCAPM_DIR_BYTES + NAME_MAX_BYTES;
+	}
 	ev->dir_bytes = off;
-	ev->flags = truncated ? CCAPM_DIR_TRUNCATED : 0;
-	if (bpf_ringbuf_output(&events, ev, sizeof(*ev) + 1 + off, 0))
+	ev->flags = (truncated ? CCAPM_DIR_TRUNCATED : 0) | (user_dir ? CCAPM_FILE_USER_DIR : 0);
+	if (bpf_ringbuf_output(&events, ev, sizeof(*ev) + 1 + off, submit_flags()))
 		__sync_fetch_and_add(&events_lost, 1);
 }
 
@@ -164,7 +187,9 @@ static __always_inline void emit_file_at(struct task_struct *task, __u16 op, __u
 	}
 	ev->dir_bytes = off;
 	ev->flags = truncated ? CCAPM_DIR_TRUNCATED : 0;
-	if (bpf_ringbuf_output(&events, ev, sizeof(*ev) + name_bytes + off, 0))
+	ev->parent_dentry = 0;
+	ev->parent_ino = 0;
+	if (bpf_ringbuf_output(&events, ev, sizeof(*ev) + name_bytes + off, submit_flags()))
 		__sync_fetch_and_add(&events_lost, 1);
 }
 

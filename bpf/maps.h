@@ -18,6 +18,9 @@
 
 #define SCRATCH_BYTES	32768
 
+/* Set by the loader: the reader is woken once this many bytes wait. */
+const volatile __u64 wakeup_bytes = 1 << 18;
+
 /* Read by the loader through the mmapped .bss. */
 __u64 events_lost;	/* ring buffer full */
 __u64 procs_lost;	/* procs map full: a process went untracked */
@@ -45,6 +48,13 @@ struct {
 	__type(key, __u32);			/* session key */
 	__type(value, struct ccapm_config);
 } session_configs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct ccapm_dir_key);
+	__type(value, struct ccapm_dir_entry);
+} dir_verdicts SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

@@ -15,6 +15,7 @@ static __always_inline void start_session_by_exec(struct task_struct *task, __u3
 {
 	struct ccapm_proc proc = { .flags = CCAPM_PROC_AGENT };
 	struct ccapm_session session = { .agent_pid = tgid };
+	struct ccapm_start_event *ev;
 
 	proc.session = next_session_key();
 	if (bpf_map_update_elem(&procs, &tgid, &proc, BPF_ANY)) {
@@ -24,6 +25,10 @@ static __always_inline void start_session_by_exec(struct task_struct *task, __u3
 	if (bpf_map_update_elem(&sessions, &proc.session, &session, BPF_NOEXIST))
 		__sync_fetch_and_add(&sessions_lost, 1);
 	emit_start(task, proc.session, tgid, 0, 0, NULL, true);
+
+	ev = scratch();
+	if (ev && ev->hdr.type == CCAPM_EV_SESSION_START && ev->hdr.session == proc.session)
+		register_config_from_env(ev, proc.session);
 }
 
 /*
@@ -124,7 +129,7 @@ static __always_inline void apply_transcript(struct task_struct *task, struct de
 		}
 		fill_header(&ev->hdr, CCAPM_EV_SESSION_UUID, 0, proc->session, tgid);
 		__builtin_memcpy(ev->uuid, uuid, CCAPM_UUID_BYTES);
-		bpf_ringbuf_submit(ev, 0);
+		bpf_ringbuf_submit(ev, submit_flags());
 		return;
 	}
 

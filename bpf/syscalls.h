@@ -10,11 +10,21 @@ static __always_inline bool is_write_open(__u64 flags)
 	return (flags & O_ACCMODE) || (flags & (O_CREAT | O_TRUNC));
 }
 
+/*
+ * A write open by a session process. The parent directory's cached
+ * verdict spares the path walk: most writes land in directories already
+ * seen, and only a directory userspace has not classified costs the walk.
+ */
 static __always_inline int on_open(long fd, __u64 flags, bool flags_known)
 {
+	struct ccapm_dir_key key = {};
+	struct ccapm_dir_entry *cached;
 	struct task_struct *task;
 	struct ccapm_proc *proc;
+	struct dentry *dentry, *parent;
 	struct file *file;
+	bool user_dir = false;
+	__u64 parent_ino;
 	umode_t mode;
 	__u32 tgid;
 
@@ -32,8 +42,20 @@ static __always_inline int on_open(long fd, __u64 flags, bool flags_known)
 	mode = BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT;
 	if (mode != S_IFREG && mode != S_IFDIR)
 		return 0;
-	apply_transcript(task, BPF_CORE_READ(file, f_path.dentry), proc, tgid);
-	emit_file_opened(file, proc->session, tgid);
+	dentry = BPF_CORE_READ(file, f_path.dentry);
+	apply_transcript(task, dentry, proc, tgid);
+
+	parent = BPF_CORE_READ(dentry, d_parent);
+	parent_ino = BPF_CORE_READ(parent, d_inode, i_ino);
+	key.dentry = (__u64)parent;
+	key.session = proc->session;
+	cached = bpf_map_lookup_elem(&dir_verdicts, &key);
+	if (cached && cached->ino == parent_ino && cached->expires_ns > bpf_ktime_get_ns()) {
+		if (cached->verdict == CCAPM_DIR_BOOKKEEPING)
+			return 0;
+		user_dir = cached->verdict == CCAPM_DIR_USER;
+	}
+	emit_file_opened(file, parent, parent_ino, user_dir, proc->session, tgid);
 	return 0;
 }
 

@@ -125,6 +125,30 @@ struct ccapm_uuid_event {
 
 /* file.flags */
 #define CCAPM_DIR_TRUNCATED	0x1	/* the walk stopped before the root */
+#define CCAPM_FILE_USER_DIR	0x2	/* no path: the cached verdict of its dir is user work */
+
+/*
+ * A directory seen by a session, in the dir_verdicts map: opens for
+ * writing in it are counted or dropped in the kernel, without copying the
+ * path, while the verdict userspace gave the directory is fresh.
+ */
+struct ccapm_dir_key {
+	__u64 dentry;		/* address of the directory's dentry */
+	__u32 session;
+	__u32 pad;
+};
+
+enum ccapm_dir_verdict {
+	CCAPM_DIR_USER = 1,		/* no file in it is bookkeeping */
+	CCAPM_DIR_BOOKKEEPING,		/* every file in it is */
+};
+
+struct ccapm_dir_entry {
+	__u64 ino;		/* the directory's inode number, against dentry reuse */
+	__u64 expires_ns;	/* CLOCK_MONOTONIC; bounds the life of a moved dir's verdict */
+	__u32 verdict;		/* enum ccapm_dir_verdict */
+	__u32 pad;
+};
 
 /*
  * CCAPM_EV_FILE. The path is name (a raw syscall argument, NUL-terminated)
@@ -137,6 +161,9 @@ struct ccapm_file_event {
 	__u16 dir_bytes;
 	__u16 dir_depth;
 	__u16 flags;
+	/* For opens: the parent directory, as a dir_verdicts key and inode. */
+	__u64 parent_dentry;
+	__u64 parent_ino;
 	char data[];
 };
 

@@ -195,33 +195,72 @@ static bool is_socket_dir(const struct agent_dirs *dirs, const char *path)
 }
 
 /*
- * Tells whether path is npm's debug log dir, ~/.npm/_logs/, or ~/.npm
- * itself. The Node.js CLI runs `npm config get prefix` at every start,
- * which creates both and writes a log there.
+ * Tells whether path is ~/.npm itself. The Node.js CLI runs `npm config get
+ * prefix` at every start, which creates it and writes a debug log in
+ * ~/.npm/_logs/, a bookkeeping tree of its own.
  */
-static bool is_npm_log(const struct agent_dirs *dirs, const char *path)
+static bool is_npm_dir(const struct agent_dirs *dirs, const char *path)
 {
 	char npm[PATHS_MAX];
 
-	if (!dirs->home || !paths_resolve(dirs->home, ".npm", npm, sizeof(npm)))
-		return false;
-	return !strcmp(path, npm) || is_under_child(path, npm, "_logs");
+	return dirs->home && paths_resolve(dirs->home, ".npm", npm, sizeof(npm)) &&
+	       !strcmp(path, npm);
+}
+
+/* Tells whether path is in a directory tree that belongs to the CLI as a whole. */
+static bool is_in_bookkeeping_tree(const struct agent_dirs *dirs, const char *path)
+{
+	char logs[PATHS_MAX];
+
+	if (dirs->config_dir && paths_is_under(path, dirs->config_dir))
+		return true;
+	if (is_in_temp_dir(path, dirs->tmpdir, dirs->uid) ||
+	    is_in_temp_dir(path, dirs->claude_tmpdir, dirs->uid) || is_socket_dir(dirs, path))
+		return true;
+	return dirs->home && paths_resolve(dirs->home, ".npm/_logs", logs, sizeof(logs)) &&
+	       paths_is_under(path, logs);
 }
 
 bool is_bookkeeping(const struct agent_dirs *dirs, const char *path)
 {
-	if (dirs->config_dir && paths_is_under(path, dirs->config_dir))
+	if (is_in_bookkeeping_tree(dirs, path) || is_claude_json(path, dirs->home))
 		return true;
-	if (is_claude_json(path, dirs->home))
-		return true;
-	if (is_in_temp_dir(path, dirs->tmpdir, dirs->uid) ||
-	    is_in_temp_dir(path, dirs->claude_tmpdir, dirs->uid) ||
-	    is_socket_dir(dirs, path))
-		return true;
-	if (is_npm_log(dirs, path))
+	if (is_npm_dir(dirs, path))
 		return true;
 
 	if (is_cwd_file(path, "/tmp"))
 		return true;
 	return dirs->tmpdir && is_cwd_file(path, dirs->tmpdir);
+}
+
+static bool is_same_dir(const char *dir, const char *other)
+{
+	return other && !strcmp(dir, other);
+}
+
+/* Tells whether dir is the parent of a config dir that is not $HOME/.claude. */
+static bool is_config_parent(const struct agent_dirs *dirs, const char *dir)
+{
+	char parent[PATHS_MAX];
+
+	return dirs->config_dir && paths_resolve(dirs->config_dir, "..", parent, sizeof(parent)) &&
+	       !strcmp(dir, parent);
+}
+
+enum dir_verdict bookkeeping_dir_verdict(const struct agent_dirs *dirs, const char *dir)
+{
+	char npm[PATHS_MAX];
+
+	/* Both rules match every path that starts with dir, so every file in it. */
+	if (is_in_bookkeeping_tree(dirs, dir) || is_claude_json(dir, dirs->home))
+		return DIR_BOOKKEEPING;
+
+	/* Directories where a rule picks files or subdirectories by name. */
+	if (is_same_dir(dir, "/tmp") || is_same_dir(dir, dirs->home) ||
+	    is_same_dir(dir, dirs->tmpdir) || is_same_dir(dir, dirs->claude_tmpdir) ||
+	    is_same_dir(dir, dirs->runtime_dir) || is_config_parent(dirs, dir))
+		return DIR_MIXED;
+	if (dirs->home && paths_resolve(dirs->home, ".npm", npm, sizeof(npm)) && !strcmp(dir, npm))
+		return DIR_MIXED;
+	return DIR_USER;
 }

@@ -36,4 +36,16 @@ void agent_dirs_free(struct agent_dirs *dirs);
 /* Tells whether a normalised absolute path is agent bookkeeping. */
 bool is_bookkeeping(const struct agent_dirs *dirs, const char *path);
 
+enum dir_verdict {
+	DIR_MIXED,		/* the names of the files in it decide */
+	DIR_USER,		/* no file directly in it is bookkeeping */
+	DIR_BOOKKEEPING,	/* every file directly in it is bookkeeping */
+};
+
+/*
+ * Classifies the files directly in dir, a normalised absolute path, so the
+ * kernel can count or drop writes there without sending their paths.
+ */
+enum dir_verdict bookkeeping_dir_verdict(const struct agent_dirs *dirs, const char *dir);
+
 #endif /* CCAPM_BOOKKEEPING_H */

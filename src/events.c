@@ -133,7 +133,7 @@ static bool file_event_path(const struct ccapm_file_event *ev, char *path, size_
 	return paths_resolve(has_base ? base : NULL, name, path, size);
 }
 
-/* Tells whether path, as pid sees it, exists and is neither a regular file nor a directory. */
+/* Tells whether path, under pid's root, exists and is neither a regular file nor a directory. */
 static bool is_special_file(pid_t pid, const char *path)
 {
 	char rooted[PATHS_MAX + 32];
@@ -146,8 +146,8 @@ static bool is_special_file(pid_t pid, const char *path)
 }
 
 /*
- * Keeps the set of special files current and tells whether the operation
- * touched one. The kernel reports creations of sockets, FIFOs and device
+ * Keeps the set of special files current and returns whether the
+ * operation touched one. The kernel reports creations of sockets, FIFOs and device
  * nodes, but cannot see the type of a file at unlink or rename.
  */
 static bool touches_special_file(struct tracer *tracer, const struct ccapm_file_event *ev,
@@ -171,6 +171,18 @@ static bool touches_special_file(struct tracer *tracer, const struct ccapm_file_
 	return false;
 }
 
+/* Classifies the directory of an opened file for the kernel's verdict cache. */
+static void cache_parent_verdict(struct tracer *tracer, const struct ccapm_file_event *ev,
+				 const struct agent_dirs *dirs, const char *path)
+{
+	char parent[PATHS_MAX];
+
+	if (!paths_resolve(path, "..", parent, sizeof(parent)))
+		return;
+	tracer_cache_dir_verdict(tracer, ev->hdr.session, ev->parent_dentry, ev->parent_ino,
+				 bookkeeping_dir_verdict(dirs, parent), ev->hdr.ts_ns);
+}
+
 static void on_file(struct tracer *tracer, const struct ccapm_file_event *ev, size_t size)
 {
 	const struct agent_dirs *dirs;
@@ -184,11 +196,13 @@ static void on_file(struct tracer *tracer, const struct ccapm_file_event *ev, si
 		return;
 	}
 	ensure_key(tracer, &ev->hdr);
+	dirs = session_dirs(tracer->sessions, key);
 	/* NOTE: a path the kernel could not spell out in full counts as user work. */
-	if (file_event_path(ev, path, sizeof(path))) {
+	if (!(ev->flags & CCAPM_FILE_USER_DIR) && file_event_path(ev, path, sizeof(path))) {
+		if (ev->parent_dentry && dirs)
+			cache_parent_verdict(tracer, ev, dirs, path);
 		if (touches_special_file(tracer, ev, path))
 			return;
-		dirs = session_dirs(tracer->sessions, key);
 		if (dirs && is_bookkeeping(dirs, path))
 			return;
 	} else if (ev->hdr.op == CCAPM_FILE_SPECIAL) {

@@ -22,6 +22,12 @@
 #include "textfile.h"
 #include "tracer.h"
 
+/*
+ * How often the ring buffer is read. The BPF side wakes the reader only
+ * when a quarter of the ring waits, so a record waits at most this long.
+ */
+#define POLL_MS			100
+
 /* Sockets, FIFOs and device nodes remembered, so deleting them is not counted. */
 #define SPECIAL_PATHS_MAX	4096
 
@@ -148,6 +154,9 @@ static int run(struct tracer *tracer, const struct options *options, int signal_
 	for (;;) {
 		uint64_t now_ms = monotonic_ms();
 		int timeout_ms = next_write_ms > now_ms ? next_write_ms - now_ms : 0;
+
+		if (timeout_ms > POLL_MS)
+			timeout_ms = POLL_MS;
 
 		n = epoll_wait(epoll_fd, ready, 2, timeout_ms);
 		if (n < 0 && errno != EINTR) {

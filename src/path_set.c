@@ -89,7 +89,7 @@ bool path_set_add(struct path_set *set, const char *path)
 
 	if (*slot)
 		return true;
-	/* The slot for the new seq holds the oldest entry once the set is full. */
+	/* Once the set is full, the slot for the new seq contains the oldest entry. */
 	oldest = &set->order[set->next_seq % set->max_paths];
 	if (*oldest)
 		unlink_entry(set, find_slot(set, (*oldest)->path));

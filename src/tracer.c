@@ -89,6 +89,8 @@ int tracer_start(struct tracer *tracer, const struct options *options)
 			return err;
 		}
 	}
+	/* Between polls a quarter of the ring may fill before the reader is woken. */
+	skel->rodata->wakeup_bytes = bpf_map__max_entries(skel->maps.events) / 4;
 
 	err = ccapm_bpf__load(skel);
 	if (err) {
@@ -231,6 +233,24 @@ void tracer_register_config_dir(struct tracer *tracer, uint32_t key, pid_t pid,
 			 strerror(errno));
 }
 
+/*
+ * How long a cached directory verdict holds. A directory moved into or out
+ * of a bookkeeping tree keeps its old verdict at most this long.
+ */
+#define DIR_VERDICT_TTL_NS	(5 * 1000000000ull)
+
+void tracer_cache_dir_verdict(struct tracer *tracer, uint32_t key, uint64_t dentry,
+			      uint64_t ino, enum dir_verdict verdict, uint64_t now_ns)
+{
+	struct ccapm_dir_key dir = { .dentry = dentry, .session = key };
+	struct ccapm_dir_entry entry = { .ino = ino, .expires_ns = now_ns + DIR_VERDICT_TTL_NS };
+
+	if (verdict == DIR_MIXED)
+		return;
+	entry.verdict = verdict == DIR_USER ? CCAPM_DIR_USER : CCAPM_DIR_BOOKKEEPING;
+	bpf_map_update_elem(bpf_map__fd(tracer->skel->maps.dir_verdicts), &dir, &entry, BPF_ANY);
+}
+
 static int compare_keys(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -284,7 +304,7 @@ static bool key_in_use(uint32_t key, void *ctx)
 		err = snapshot_keys_in_use(tracer);
 		if (err) {
 			log_error("failed to read the process table: %s", strerror(-err));
-			/* Keeping a record is the safe answer when unsure. */
+			/* Keeping a record is the safe choice when unsure. */
 			return true;
 		}
 	}

@@ -49,6 +49,13 @@ bool tracer_lookup_session(struct tracer *tracer, uint32_t key, uint32_t *agent_
 void tracer_register_config_dir(struct tracer *tracer, uint32_t key, pid_t pid,
 				const struct agent_dirs *dirs);
 
+/*
+ * Caches the verdict for the directory a write open named, so the kernel
+ * counts or drops later writes there without sending their paths.
+ */
+void tracer_cache_dir_verdict(struct tracer *tracer, uint32_t key, uint64_t dentry,
+			      uint64_t ino, enum dir_verdict verdict, uint64_t now_ns);
+
 /* Hooks for session_expire backed by the maps. */
 struct session_hooks tracer_session_hooks(struct tracer *tracer);
 

@@ -29,6 +29,21 @@ class BookkeepingTests(TracerTestCase):
         )
         self.assertCounts(metrics, session_id)
 
+    def test_writes_after_dir_verdict_cached(self):
+        # The first write in a directory carries its path; once the tracer has
+        # classified the directory, the kernel counts or drops later writes
+        # there without a path. The pauses let the verdicts reach the kernel.
+        work_dir = self.sandbox.work / "cached"
+        work_dir.mkdir()
+        (self.config / "todos").mkdir()
+        actions = []
+        for round_ in range(3):
+            actions += [f"creat={work_dir / f'w{round_}-{i}.c'}" for i in range(4)]
+            actions += [f"creat={self.config / 'todos' / f't{round_}-{i}.json'}" for i in range(4)]
+            actions += [f"creat={self.home / f'.claude.json.tmp.{round_}'}", "sleep=300"]
+        session_id, _, metrics = self.run_session(actions)
+        self.assertCounts(metrics, session_id, write=12)
+
     def test_config_dir_other_spellings_not_counted(self):
         work_sub = self.sandbox.work / "sub"
         work_sub.mkdir()

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include "bookkeeping.h"
+#include "paths.h"
 
 /* A block and its length without the NUL the compiler adds to string literals. */
 #define BLOCK(s) (s), (sizeof(s) - 1)
@@ -365,6 +367,66 @@ static void tmpdir_is_root(void **state)
 	assert_false(is_bookkeeping(&dirs, "/etc/claude-ab-cwd"));
 }
 
+/* Names that trigger a rule in some directory, and one that never does. */
+static const char *const child_names[] = {
+	".claude", ".claude.json", ".claude.json.lock", ".claude.json.tmp.1.ab", ".npm", "_logs",
+	"claude-1000", "claude-ab-cwd", "cc-socks", "cc-socks-1000", "cc-daemon-1000", "projects",
+	"x.sock", "main.c",
+};
+
+/*
+ * A verdict must agree with is_bookkeeping for every file in the directory:
+ * the kernel applies it to files whose paths userspace never sees.
+ */
+static void assert_verdict_consistent(const char *dir)
+{
+	enum dir_verdict verdict = bookkeeping_dir_verdict(&dirs, dir);
+	char path[PATHS_MAX];
+
+	for (size_t i = 0; i < sizeof(child_names) / sizeof(child_names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", strcmp(dir, "/") ? dir : "", child_names[i]);
+		if (verdict == DIR_USER && is_bookkeeping(&dirs, path))
+			fail_msg("%s is bookkeeping, but %s has the user verdict", path, dir);
+		if (verdict == DIR_BOOKKEEPING && !is_bookkeeping(&dirs, path))
+			fail_msg("%s is user work, but %s has the bookkeeping verdict", path, dir);
+	}
+}
+
+static const char *const verdict_dirs[] = {
+	"/", "/tmp", "/home", "/home/u", "/home/u/.claude", "/home/u/.claude/projects/-w",
+	"/home/u/.claude.json.lock", "/home/u/.npm", "/home/u/.npm/_logs", "/home/u/.npm/_cacache",
+	"/home/u/project", "/home/u/project/.claude", "/tmp/claude-1000", "/tmp/claude-1000/t",
+	"/tmp/cc-socks", "/tmp/cc-socks-1000", "/tmp/cc-daemon-1000", "/tmp/other", "/var/tmp/t",
+	"/run/user/1000", "/run/user/1000/cc-socks", "/scratch/cc", "/scratch/cc/claude-1000",
+	"/opt/cfg", "/opt",
+};
+
+static void verdicts_agree_with_rules(void **state)
+{
+	init_dirs(BLOCK("HOME=/home/u\0XDG_RUNTIME_DIR=/run/user/1000\0"
+			"CLAUDE_CODE_TMPDIR=/scratch/cc\0"), NULL);
+	for (size_t i = 0; i < sizeof(verdict_dirs) / sizeof(verdict_dirs[0]); i++)
+		assert_verdict_consistent(verdict_dirs[i]);
+	agent_dirs_free(&dirs);
+
+	init_dirs(BLOCK("HOME=/home/u\0TMPDIR=/var/tmp/t\0CLAUDE_CONFIG_DIR=/opt/cfg\0"), NULL);
+	for (size_t i = 0; i < sizeof(verdict_dirs) / sizeof(verdict_dirs[0]); i++)
+		assert_verdict_consistent(verdict_dirs[i]);
+}
+
+static void verdict_of_common_dirs(void **state)
+{
+	init_default_dirs();
+	assert_int_equal(bookkeeping_dir_verdict(&dirs, "/home/u/project"), DIR_USER);
+	assert_int_equal(bookkeeping_dir_verdict(&dirs, "/home/u/project/src"), DIR_USER);
+	assert_int_equal(bookkeeping_dir_verdict(&dirs, "/home/u/.claude"), DIR_BOOKKEEPING);
+	assert_int_equal(bookkeeping_dir_verdict(&dirs, "/home/u/.claude/todos"), DIR_BOOKKEEPING);
+	assert_int_equal(bookkeeping_dir_verdict(&dirs, "/tmp/claude-1000/-w/tasks"),
+			 DIR_BOOKKEEPING);
+	assert_int_equal(bookkeeping_dir_verdict(&dirs, "/home/u"), DIR_MIXED);
+	assert_int_equal(bookkeeping_dir_verdict(&dirs, "/tmp"), DIR_MIXED);
+}
+
 static void ordinary_files(void **state)
 {
 	init_default_dirs();
@@ -414,6 +476,8 @@ int main(void)
 		TEST(daemon_dir),
 		TEST(claude_code_tmpdir),
 		TEST(npm_debug_logs),
+		TEST(verdicts_agree_with_rules),
+		TEST(verdict_of_common_dirs),
 		TEST(custom_tmpdir),
 		TEST(cwd_file_in_tmp_with_custom_tmpdir),
 		TEST(tmpdir_is_root),
