@@ -98,18 +98,36 @@ static __always_inline void emit_start(struct task_struct *task, __u32 key, __u3
 		__sync_fetch_and_add(&events_lost, 1);
 }
 
+/* Reports a write open in a directory whose cached verdict is user work: no path. */
+static __always_inline void emit_user_dir_write(__u32 session, __u32 tgid)
+{
+	struct ccapm_file_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev) + 1, 0);
+
+	if (!ev) {
+		__sync_fetch_and_add(&events_lost, 1);
+		return;
+	}
+	fill_header(&ev->hdr, CCAPM_EV_FILE, CCAPM_FILE_WRITE, session, tgid);
+	ev->name_bytes = 1;
+	ev->dir_bytes = 0;
+	ev->dir_depth = 0;
+	ev->flags = CCAPM_FILE_USER_DIR;
+	ev->parent_dentry = 0;
+	ev->parent_ino = 0;
+	ev->data[0] = '\0';
+	bpf_ringbuf_submit(ev, submit_flags());
+}
+
 /*
- * Reports a write open. With a user-work verdict cached for the parent
- * directory, the record carries no path. Otherwise it carries the file's
- * own path and names the parent, so that userspace can cache a verdict.
+ * Reports a write open with the file's own path, and names the parent
+ * directory so that userspace can cache a verdict for it.
  */
 static __always_inline void emit_file_opened(struct file *file, struct dentry *parent,
-					     __u64 parent_ino, bool user_dir, __u32 session,
-					     __u32 tgid)
+					     __u64 parent_ino, __u32 session, __u32 tgid)
 {
 	struct ccapm_file_event *ev = scratch();
-	bool truncated = false;
-	__u32 off = 0;
+	bool truncated;
+	__u32 off;
 
 	if (!ev)
 		return;
@@ -118,15 +136,12 @@ static __always_inline void emit_file_opened(struct file *file, struct dentry *p
 	ev->parent_ino = parent_ino;
 	ev->data[0] = '\0';
 	ev->name_bytes = 1;
-	ev->dir_depth = 0;
-	if (!user_dir) {
-		off = copy_path(__builtin_preserve_access_index(&file->f_path), ev->data + 1,
-				&ev->dir_depth, &truncated);
-		if (off > CCAPM_DIR_BYTES + NAME_MAX_BYTES)
-			off = CCAPM_DIR_BYTES + NAME_MAX_BYTES;
-	}
+	off = copy_path(__builtin_preserve_access_index(&file->f_path), ev->data + 1,
+			&ev->dir_depth, &truncated);
+	if (off > CCAPM_DIR_BYTES + NAME_MAX_BYTES)
+		off = CCAPM_DIR_BYTES + NAME_MAX_BYTES;
 	ev->dir_bytes = off;
-	ev->flags = (truncated ? CCAPM_DIR_TRUNCATED : 0) | (user_dir ? CCAPM_FILE_USER_DIR : 0);
+	ev->flags = truncated ? CCAPM_DIR_TRUNCATED : 0;
 	if (bpf_ringbuf_output(&events, ev, sizeof(*ev) + 1 + off, submit_flags()))
 		__sync_fetch_and_add(&events_lost, 1);
 }

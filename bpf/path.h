@@ -6,17 +6,18 @@
 #define NAME_MAX_BYTES	256	/* NAME_MAX plus the NUL */
 #define AT_FDCWD	-100
 
-/* Returns the open file behind fd in task, or NULL. */
+/*
+ * Returns the open file behind fd in task, or NULL. task must come from
+ * bpf_get_current_task_btf(), so the table loads need no helper calls.
+ */
 static __always_inline struct file *fd_file(struct task_struct *task, long fd)
 {
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds;
+	struct fdtable *fdt = task->files->fdt;
 	struct file *file = NULL;
 
-	if (fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+	if (fd < 0 || fd >= fdt->max_fds)
 		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]);
 	return file;
 }
 

@@ -23,7 +23,6 @@ static __always_inline int on_open(long fd, __u64 flags, bool flags_known)
 	struct ccapm_proc *proc;
 	struct dentry *dentry, *parent;
 	struct file *file;
-	bool user_dir = false;
 	__u64 parent_ino;
 	umode_t mode;
 	__u32 tgid;
@@ -51,11 +50,11 @@ static __always_inline int on_open(long fd, __u64 flags, bool flags_known)
 	key.session = proc->session;
 	cached = bpf_map_lookup_elem(&dir_verdicts, &key);
 	if (cached && cached->ino == parent_ino && cached->expires_ns > bpf_ktime_get_ns()) {
-		if (cached->verdict == CCAPM_DIR_BOOKKEEPING)
-			return 0;
-		user_dir = cached->verdict == CCAPM_DIR_USER;
+		if (cached->verdict == CCAPM_DIR_USER)
+			emit_user_dir_write(proc->session, tgid);
+		return 0;
 	}
-	emit_file_opened(file, parent, parent_ino, user_dir, proc->session, tgid);
+	emit_file_opened(file, parent, parent_ino, proc->session, tgid);
 	return 0;
 }
 

@@ -3,6 +3,7 @@
 
 import os
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -156,9 +157,16 @@ class EventsLostTests(TracerTestCase):
         threads, files_per_thread = 8, 200
         performed = threads * files_per_thread
         session_id = new_uuid()
-        self.run_workload(
-            [f"transcript={session_id}", f"threads={threads},{files_per_thread},{self.sandbox.work}"]
-        )
+        # A stopped reader drains nothing, so the burst must overflow 4 KiB.
+        # The session's first events still fit, so its writes are attributed.
+        self.tracer.process.send_signal(signal.SIGSTOP)
+        try:
+            self.run_workload(
+                [f"transcript={session_id}",
+                 f"threads={threads},{files_per_thread},{self.sandbox.work}"]
+            )
+        finally:
+            self.tracer.process.send_signal(signal.SIGCONT)
         metrics = self.settle([session_id])
         counted = metrics.counts(session_id)["write"]
         lost = metrics.get("ccapm_events_lost_total")
