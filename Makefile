@@ -102,15 +102,69 @@ clean:
 
 -include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/obj/*.d $(OUTPUT)/tests/*.d)
 
-# Deployment checks (deploy/, Dockerfile, man page) against Debian's
-# prometheus, promtool and prometheus-node-exporter. Runs as root.
-.PHONY: deploy-test
-deploy-test: test-deps
-	$(Q)$(MAKE) --no-print-directory all
-	$(Q)python3 tests/run.py deploy
+# Benchmark (bench/, docs/benchmarks.md). Runs as root.
+# make bench          install missing packages, build, run the full benchmark
+# make bench-smoke    the same with a short configuration, well under a minute
+# BENCH_ARGS=...      more options for bench/run.py (see --help)
+BENCH_OUT := $(OUTPUT)/bench
+# Loaders with a BPF object each: bench/NAME.c and bench/NAME.bpf.c.
+BENCH_LOADERS := floor wakeup
+BENCH_WORKLOADS := file_loop connect_loop exec_loop spawn_sessions
+BENCH_BINS := $(BENCH_LOADERS:%=$(BENCH_OUT)/%) $(BENCH_OUT)/claude \
+	      $(BENCH_WORKLOADS:%=$(BENCH_OUT)/%)
+
+.PHONY: bench-deps bench-build bench-smoke
+
+$(BENCH_OUT):
+	$(Q)mkdir -p $@
+
+$(BENCH_LOADERS:%=$(BENCH_OUT)/%.bpf.o): $(BENCH_OUT)/%.bpf.o: bench/%.bpf.c | $(BENCH_OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -MF $@.d -MT $@ -c $< -o $@.tmp
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp
+	$(Q)rm -f $@.tmp
+
+$(BENCH_LOADERS:%=$(BENCH_OUT)/%.skel.h): $(BENCH_OUT)/%.skel.h: $(BENCH_OUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(BENCH_LOADERS:%=$(BENCH_OUT)/%): $(BENCH_OUT)/%: bench/%.c $(BENCH_OUT)/%.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARNINGS) -I$(BENCH_OUT) $(LIBBPF_CFLAGS) -MMD -MP $< $(LIBBPF_LIBS) -o $@
+
+# The fake agent must be named claude: ccapm-trace starts a session when it is exec'd.
+$(BENCH_OUT)/claude: bench/workloads/fake_agent.c | $(BENCH_OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARNINGS) -D_GNU_SOURCE -MMD -MP $< -o $@
+
+$(BENCH_WORKLOADS:%=$(BENCH_OUT)/%): $(BENCH_OUT)/%: bench/workloads/%.c | $(BENCH_OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARNINGS) -D_GNU_SOURCE -MMD -MP -pthread $< -o $@
+
+bench-deps:
+	$(Q)scripts/install-packages build bench
+
+bench-build: $(OUTPUT)/ccapm-trace $(BENCH_BINS)
+
+bench: bench-deps
+	$(Q)$(MAKE) --no-print-directory bench-build
+	$(Q)python3 bench/run.py $(BENCH_ARGS)
+
+bench-smoke: bench-deps
+	$(Q)$(MAKE) --no-print-directory bench-build
+	$(Q)python3 bench/run.py --smoke $(BENCH_ARGS)
+
+-include $(wildcard $(BENCH_OUT)/*.d)
 
 # The end-to-end suite: the real Claude Code CLI, offline in a network
 # namespace, traced by build/ccapm-trace (root; npm fetches the CLI once).
 e2e: test-deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)python3 tests/run.py e2e
+
+# Deployment checks (deploy/, Dockerfile, man page) against Debian's
+# prometheus, promtool and prometheus-node-exporter. Runs as root.
+.PHONY: deploy-test
+deploy-test: test-deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)python3 tests/run.py deploy
