@@ -118,13 +118,17 @@ class DaemonSetSettingsTest(unittest.TestCase):
         help_text = support.run([binary, "--help"]).stdout
         self.assertIn(f"(default: {TEXTFILE_DIR})", help_text)
 
-    def test_no_home_or_tracefs_mounts(self):
+    def test_tracefs_mounted_read_only(self):
+        self.assertEqual(self.volumes["tracefs"]["hostPath"]["path"], "/sys/kernel/tracing")
+        self.assertEqual(self.mounts["tracefs"]["mountPath"], "/sys/kernel/tracing")
+        self.assertIs(self.mounts["tracefs"]["readOnly"], True)
+
+    def test_no_home_or_debugfs_mounts(self):
         for volume in self.pod["volumes"]:
             path = volume.get("hostPath", {}).get("path", "")
             with self.subTest(volume=volume["name"]):
                 self.assertFalse(path.startswith(("/home", "/root")), path)
-                self.assertFalse(path.startswith(("/sys/kernel/tracing", "/sys/kernel/debug")),
-                                 path)
+                self.assertFalse(path.startswith("/sys/kernel/debug"), path)
 
     def test_every_mount_is_a_volume(self):
         self.assertEqual(set(self.mounts), set(self.volumes))
