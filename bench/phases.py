@@ -162,7 +162,7 @@ def profile_run(tracer, run_workload):
 
 def profile_run_stopped(tracer, run_workload):
     """Like profile_run, with the tracer stopped (SIGSTOP) during the workload,
-    so the kernel never finds the consumer caught up and sends no wakeups."""
+    so that no wakeup reaches it and it caches no directory verdicts."""
     os.kill(tracer.proc.pid, signal.SIGSTOP)
     try:
         return profile_run(tracer, run_workload)
@@ -174,7 +174,7 @@ def run_profile(paths, workloads, workdir):
     """Measure run_cnt and run_time_ns of each BPF program of the floor,
     ccapm-trace and the bpftrace script during each workload. Tracked runs
     add ccapm-stopped: ccapm-trace with a 64 MiB ring buffer, stopped while
-    the workload runs, which shows the cost of an event without the wakeup."""
+    the workload runs, which shows the cost of an event without a consumer."""
     rows = []
     for workload in workloads:
         for mode in ("untracked", "tracked"):

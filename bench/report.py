@@ -164,7 +164,7 @@ def print_profile(rows):
     print(table(header, lines))
 
     print("\nBPF time per workload iteration, all programs of each configuration. "
-          "ccapm stopped: ccapm-trace stopped during the workload, so no wakeups:\n")
+          "ccapm stopped: ccapm-trace stopped during the workload, so no consumer:\n")
     header = ["workload", "mode", "floor ns", "ccapm ns", "ccapm stopped ns", "bpftrace ns",
               "ccapm / floor", "ccapm / bpftrace"]
     lines = []
