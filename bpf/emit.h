@@ -98,7 +98,7 @@ static __always_inline void emit_start(struct task_struct *task, __u32 key, __u3
 		__sync_fetch_and_add(&events_lost, 1);
 }
 
-/* Reports a write open in a directory whose cached verdict is user work: no path. */
+/* Reports a write open in a directory cached as user work. The record has no path. */
 static __always_inline void emit_user_dir_write(__u32 session, __u32 tgid)
 {
 	struct ccapm_file_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev) + 1, 0);

@@ -7,8 +7,9 @@
 #define AT_FDCWD	-100
 
 /*
- * Returns the open file behind fd in task, or NULL. task must come from
- * bpf_get_current_task_btf(), so the table loads need no helper calls.
+ * Returns the open file behind fd in task, or NULL. task must be a BTF
+ * pointer, as bpf_get_current_task_btf() returns, because the fd table is
+ * read with direct loads.
  */
 static __always_inline struct file *fd_file(struct task_struct *task, long fd)
 {

@@ -13,6 +13,7 @@ hidden from the tracer, so the tracer can learn the id only through
 import json
 import os
 import re
+import shlex
 import signal
 import stat
 import sys
@@ -43,6 +44,23 @@ def mount_target_setup(target):
     ancestor = nearest_existing(target)
     return [f"mount -t tmpfs -o mode=0755,size=1m ccapm-test-parent {ancestor}",
             f"mkdir -p {target}"]
+
+
+def install_setup(source, target):
+    """Return sandbox lines that put a copy of source at target inside the
+    namespace without touching the host: an empty tmpfs on target's
+    directory, or on its nearest existing ancestor, then cp.
+
+    The copy runs before the sandbox hides /tmp and the home directories,
+    so the built binary can live under either."""
+    directory = os.path.dirname(target)
+    ancestor = nearest_existing(directory)
+    if ancestor in ("/", "/usr", "/usr/bin", "/usr/sbin", "/bin", "/sbin"):
+        raise AssertionError(f"cannot mount over {ancestor} to install {target}")
+    quote = shlex.quote
+    return [f"mount -t tmpfs -o mode=0755,size=64m ccapm-test-bin {quote(ancestor)}",
+            f"mkdir -p {quote(directory)}",
+            f"cp {quote(source)} {quote(target)}"]
 
 
 def traced_pid(strace_pid):
@@ -148,7 +166,7 @@ class LiveDeployTest(unittest.TestCase):
                 # The host directory of the pod is a temporary one here.
                 lines += mount_target_setup(mount["mountPath"])
                 binds.append((self.textfile_dir, mount["mountPath"]))
-        # The pod sees no debugfs. Its tracefs mount is bound read-only above.
+        # The pod has no debugfs mount. Its tracefs mount is bound read-only above.
         hidden = ["/sys/kernel/debug"] if os.path.isdir("/sys/kernel/debug") else []
 
         self.start_agent()
@@ -224,7 +242,7 @@ class LiveDeployTest(unittest.TestCase):
         support.require_tool(self, "systemd-analyze")
         service = support.unit_settings()["Service"]
         exec_start = service["ExecStart"][0].split()
-        argv = [support.BINARY] + exec_start[1:]
+        argv = exec_start
         capabilities = [cap[len("CAP_"):] for cap in service["CapabilityBoundingSet"][0].split()]
         self.assertEqual(service["ProtectSystem"], ["strict"])
         self.assertEqual(service["ProtectHome"], ["yes"])
@@ -232,7 +250,7 @@ class LiveDeployTest(unittest.TestCase):
         self.assertEqual(service["PrivateNetwork"], ["yes"])
 
         writable_target = service["ReadWritePaths"][0]
-        lines = mount_target_setup(writable_target)
+        lines = install_setup(support.BINARY, exec_start[0]) + mount_target_setup(writable_target)
         hidden = [path for path in ("/home", "/root", "/run/user") if os.path.isdir(path)]
         private_tmp = [path for path in ("/tmp", "/var/tmp") if os.path.isdir(path)]
         strace_log = os.path.join(writable_target, "strace.log")
@@ -263,10 +281,10 @@ class LiveDeployTest(unittest.TestCase):
 
         with open(os.path.join(self.textfile_dir, "strace.log")) as log:
             trace = log.read()
-        self.check_syscalls(trace, service)
+        self.check_syscalls(trace, service, exec_start[0])
 
-    def check_syscalls(self, trace, service):
-        start = trace.find(f'execve("{support.BINARY}"')
+    def check_syscalls(self, trace, service, binary):
+        start = trace.find(f'execve("{binary}"')
         self.assertGreaterEqual(start, 0, "the tracer's execve is missing from the trace")
         calls = trace[start:]
         used = set(re.findall(r"^\d+\s+([a-z0-9_]+)\(", calls, re.MULTILINE))
