@@ -28,7 +28,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 	      -Iinclude -I$(VMLINUX_DIR) -Wall -Werror
 
 # Userspace modules that need no libbpf; the unit tests link them directly.
-CORE_SRCS := log options uuid cmdline agent paths bookkeeping window textfile session path_set
+CORE_SRCS := utf8 log options uuid cmdline agent paths bookkeeping window textfile session path_set
 CORE_OBJS := $(CORE_SRCS:%=$(OUTPUT)/obj/%.o)
 APP_SRCS := $(patsubst src/%.c,%,$(wildcard src/*.c))
 APP_OBJS := $(APP_SRCS:%=$(OUTPUT)/obj/%.o)

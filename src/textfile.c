@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "textfile.h"
+#include "utf8.h"
 
 static const char *const file_op_names[FILE_OP_COUNT] = {
 	[FILE_OP_WRITE] = "write",
@@ -22,11 +23,16 @@ static const char *const family_names[FAMILY_COUNT] = {
 	[FAMILY_UNIX] = "unix",
 };
 
+/* U+FFFD, written for each byte that is not part of valid UTF-8. */
+#define REPLACEMENT_CHARACTER "\xef\xbf\xbd"
+
 void textfile_escape_label(FILE *out, const char *value)
 {
 	if (!value)
 		return;
-	for (const char *c = value; *c; c++) {
+	for (const char *c = value; *c;) {
+		size_t len = utf8_char_len(c);
+
 		switch (*c) {
 		case '\\':
 			fputs("\\\\", out);
@@ -38,8 +44,12 @@ void textfile_escape_label(FILE *out, const char *value)
 			fputs("\\n", out);
 			break;
 		default:
-			fputc(*c, out);
+			if (len)
+				fwrite(c, 1, len, out);
+			else
+				fputs(REPLACEMENT_CHARACTER, out);
 		}
+		c += len ? len : 1;
 	}
 }
 

@@ -45,7 +45,10 @@ int textfile_render(FILE *out, const struct session_metrics *sessions, size_t n_
 int textfile_write(const char *dir, const struct session_metrics *sessions, size_t n_sessions,
 		   const struct tracer_counters *counters);
 
-/* Writes value to out escaped for a label value: backslash, quote, newline. */
+/*
+ * Writes value to out escaped for a label value: backslash, quote and
+ * newline. The format requires UTF-8, so invalid bytes become U+FFFD.
+ */
 void textfile_escape_label(FILE *out, const char *value);
 
 #endif /* CCAPM_TEXTFILE_H */

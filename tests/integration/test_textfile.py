@@ -92,6 +92,22 @@ class TextfileTests(TracerTestCase):
             result = promtool_check(tracer.path.read_text())
             self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
 
+    def test_invalid_utf8_cwd_replaced(self):
+        """The text format must be UTF-8, and a log line must stay one line."""
+        tracer = self.start_tracer(interval_s=1, args=["-v"])
+        odd_dir = self.sandbox.work / os.fsdecode(b"bad \xff\xfe newline \n end")
+        odd_dir.mkdir()
+        session_id = new_uuid()
+        self.run_workload([f"transcript={session_id}", "exec=/bin/true"], cwd=odd_dir)
+        metrics = self.settle([session_id])
+        expected_cwd = f"{self.sandbox.work}/bad \ufffd\ufffd newline \n end"
+        self.assertEqual(metrics.session_info()[session_id]["cwd"], expected_cwd)
+        self.assertCounts(metrics, session_id, commands=1)
+        result = promtool_check(tracer.path.read_text())
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        logged = f"cwd {self.sandbox.work}/bad \\xff\\xfe newline \\x0a end, id"
+        self.assertIn(logged, tracer.stderr())
+
     def test_file_replaced_atomically(self):
         """Every read returns a whole file while sessions keep changing it."""
         tracer = self.start_tracer(interval_s=1)

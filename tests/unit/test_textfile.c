@@ -135,6 +135,15 @@ static void escape_leaves_other_bytes(void **state)
 	assert_escapes("tab\there {x=1} caf\xc3\xa9 \r", "tab\there {x=1} caf\xc3\xa9 \r");
 }
 
+/* The text format must be UTF-8: each invalid byte becomes U+FFFD. */
+static void escape_replaces_invalid_utf8(void **state)
+{
+	assert_escapes("bad\xff\xfe", "bad\xef\xbf\xbd\xef\xbf\xbd");
+	assert_escapes("cut \xe2\x98", "cut \xef\xbf\xbd\xef\xbf\xbd");
+	assert_escapes("\xc0\xaf\"", "\xef\xbf\xbd\xef\xbf\xbd\\\"");
+	assert_escapes("snow \xe2\x98\x83", "snow \xe2\x98\x83");
+}
+
 static void escape_empty_and_null(void **state)
 {
 	assert_escapes("", "");
@@ -435,6 +444,7 @@ int main(void)
 		cmocka_unit_test(escape_newline),
 		cmocka_unit_test(escape_all_together),
 		cmocka_unit_test(escape_leaves_other_bytes),
+		cmocka_unit_test(escape_replaces_invalid_utf8),
 		cmocka_unit_test(escape_empty_and_null),
 		cmocka_unit_test(render_no_sessions),
 		cmocka_unit_test(render_one_session),
