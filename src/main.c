@@ -65,8 +65,8 @@ static int prepare_textfile_dir(const char *dir)
 	struct stat st;
 	int fd, err;
 
-	if (stat(dir, &st) && errno == ENOENT) {
-		err = make_dirs(dir);
+	if (stat(dir, &st)) {
+		err = errno == ENOENT ? make_dirs(dir) : -errno;
 		if (err) {
 			log_error("failed to create textfile directory '%s': %s; create it or pass "
 				  "--textfile-dir", dir, strerror(-err));
@@ -76,6 +76,12 @@ static int prepare_textfile_dir(const char *dir)
 		log_error("textfile directory '%s' is not a directory: pass --textfile-dir with "
 			  "a directory", dir);
 		return -ENOTDIR;
+	}
+	/* The file is replaced by rename(2), which cannot replace a directory. */
+	snprintf(probe, sizeof(probe), "%s/%s", dir, TEXTFILE_NAME);
+	if (lstat(probe, &st) == 0 && S_ISDIR(st.st_mode)) {
+		log_error("'%s' is a directory: remove it or pass another --textfile-dir", probe);
+		return -EISDIR;
 	}
 
 	snprintf(probe, sizeof(probe), "%s/.ccapm-probe.XXXXXX", dir);
@@ -114,7 +120,10 @@ static int write_metrics(struct tracer *tracer, const struct options *options)
 	return err;
 }
 
-/* Blocks SIGINT and SIGTERM and returns a signalfd that reports them. */
+/*
+ * Blocks SIGINT, SIGTERM and SIGHUP and returns a signalfd that reports
+ * them. SIGHUP comes when the terminal of a tracer run by hand closes.
+ */
 static int stop_signal_fd(void)
 {
 	sigset_t mask;
@@ -122,6 +131,7 @@ static int stop_signal_fd(void)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL))
 		return -errno;
 	signal(SIGPIPE, SIG_IGN);

@@ -129,6 +129,17 @@ class StartFailureTests(unittest.TestCase):
         result = self.run_without_bpf(["--textfile-dir", str(path)])
         self.assert_start_error(result, str(path), "not a directory")
 
+    def test_textfile_is_a_directory(self):
+        (self.root / "ccapm.prom").mkdir()
+        result = self.run_without_bpf(["--textfile-dir", str(self.root)])
+        self.assert_start_error(result, str(self.root / "ccapm.prom"), "is a directory")
+
+    def test_textfile_dir_under_a_file(self):
+        path = self.root / "file"
+        path.write_text("")
+        result = self.run_without_bpf(["--textfile-dir", str(path / "sub")])
+        self.assert_start_error(result, str(path / "sub"), "Not a directory")
+
     def test_textfile_dir_not_writable(self):
         # Root ignores permission bits, so a read-only mount makes the directory unwritable.
         target = self.root / "read-only"
@@ -176,7 +187,7 @@ class StartFailureTests(unittest.TestCase):
 
 
 class SignalTests(TracerTestCase):
-    """SIGINT and SIGTERM write a final file and exit 0 within 2 s."""
+    """SIGINT, SIGTERM and SIGHUP write a final file and exit 0 within 2 s."""
 
     shared_tracer = False
 
@@ -199,6 +210,9 @@ class SignalTests(TracerTestCase):
 
     def test_sigterm_writes_final_file(self):
         self.check_stop(signal.SIGTERM)
+
+    def test_sighup_writes_final_file(self):
+        self.check_stop(signal.SIGHUP)
 
     def test_stops_while_agent_runs(self):
         tracer = self.start_tracer(interval_s=1)
