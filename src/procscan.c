@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "caps.h"
 #include "ccapm.h"
 #include "cmdline.h"
 #include "log.h"
@@ -283,6 +284,26 @@ static void place_orphans(struct tracer *tracer, const struct proc_list *list)
 	}
 }
 
+/*
+ * Logs that some processes could not be inspected. With CAP_SYS_PTRACE
+ * held, no fix is left to suggest, because a security module or a process
+ * with capabilities the tracer lacks hides them, so it is logged with -v.
+ */
+static void report_denied(int denied)
+{
+	if (!denied)
+		return;
+	if (!caps_effective(CAP_SYS_PTRACE)) {
+		log_error("permission denied reading /proc/PID/exe of %d processes, so sessions "
+			  "that started before the tracer may be missed: run as root or grant "
+			  "CAP_SYS_PTRACE", denied);
+		return;
+	}
+	log_info("permission denied reading /proc/PID/exe of %d processes despite "
+		 "CAP_SYS_PTRACE; sessions among them that started before the tracer are missed",
+		 denied);
+}
+
 int procscan_run(struct tracer *tracer, uint64_t now_s)
 {
 	struct proc_list list;
@@ -296,10 +317,7 @@ int procscan_run(struct tracer *tracer, uint64_t now_s)
 		if (err == -EACCES || err == -EPERM)
 			denied++;
 	}
-	if (denied)
-		log_error("permission denied reading /proc/PID/exe of %d processes, so sessions "
-			  "that started before the tracer may be missed: run as root or grant "
-			  "CAP_SYS_PTRACE", denied);
+	report_denied(denied);
 	for (size_t i = 0; i < list.count; i++) {
 		struct proc_entry *entry = &list.entries[i];
 

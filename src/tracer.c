@@ -1,17 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
-#include <linux/capability.h>
-#include <linux/types.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "caps.h"
 #include "ccapm.h"
 #include "ccapm.skel.h"
 #include "events.h"
@@ -21,29 +19,12 @@
 
 #define BTF_PATH	"/sys/kernel/btf/vmlinux"
 
-#ifndef CAP_PERFMON
-#define CAP_PERFMON	38
-#endif
-#ifndef CAP_BPF
-#define CAP_BPF		39
-#endif
-
-static bool has_capability(const struct __user_cap_data_struct data[2], int cap)
-{
-	return data[cap / 32].effective & (1u << (cap % 32));
-}
-
 /* Loading tracing programs takes CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN before 5.8. */
 static bool may_load_bpf(void)
 {
-	struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct data[2] = {};
-
-	if (syscall(SYS_capget, &header, data))
-		return geteuid() == 0;
-	if (has_capability(data, CAP_SYS_ADMIN))
+	if (caps_effective(CAP_SYS_ADMIN))
 		return true;
-	return has_capability(data, CAP_BPF) && has_capability(data, CAP_PERFMON);
+	return caps_effective(CAP_BPF) && caps_effective(CAP_PERFMON);
 }
 
 int tracer_preflight(void)

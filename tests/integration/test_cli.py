@@ -225,3 +225,25 @@ class SignalTests(TracerTestCase):
         self.assertLess(took_s, 2.0)
         go.release()
         self.finish(agent)
+
+
+class HiddenProcessTests(TracerTestCase):
+    """Processes the start-up scan cannot inspect are reported with a fix."""
+
+    shared_tracer = False
+
+    def test_missing_ptrace_warns_with_fix(self):
+        # Without CAP_SYS_PTRACE, root cannot read /proc/PID/exe of processes
+        # holding capabilities it lacks, such as this test and its parents.
+        wrapper = ["setpriv", "--bounding-set=-sys_ptrace", "--inh-caps=-all", "--"]
+        tracer = self.start_tracer(interval_s=1, wrapper=wrapper)
+        code, _ = tracer.stop(signal.SIGTERM)
+        self.assertEqual(code, 0, tracer.stderr())
+        self.assertRegex(tracer.stderr(), r"permission denied reading /proc/PID/exe of \d+ "
+                         r"processes.*grant CAP_SYS_PTRACE")
+
+    def test_full_root_gives_no_fix(self):
+        tracer = self.start_tracer(interval_s=1)
+        code, _ = tracer.stop(signal.SIGTERM)
+        self.assertEqual(code, 0, tracer.stderr())
+        self.assertNotIn("grant CAP_SYS_PTRACE", tracer.stderr())
