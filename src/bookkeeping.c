@@ -129,14 +129,23 @@ static bool is_under_child(const char *path, const char *dir, const char *name)
 	return dir && paths_resolve(dir, name, child, sizeof(child)) && paths_is_under(path, child);
 }
 
-/* Tells whether path is ~/.claude.json or a lock, temp or backup file named after it. */
+/*
+ * Tells whether path is ~/.claude.json or a lock, temp or backup file named
+ * after it: ~/.claude.json.<anything>, in the home directory itself.
+ */
 static bool is_claude_json(const char *path, const char *home)
 {
-	char prefix[PATHS_MAX];
+	char name[PATHS_MAX];
+	size_t len;
 
-	if (!home || !paths_resolve(home, ".claude.json", prefix, sizeof(prefix)))
+	if (!home || !paths_resolve(home, ".claude.json", name, sizeof(name)))
 		return false;
-	return !strncmp(path, prefix, strlen(prefix));
+	len = strlen(name);
+	if (strncmp(path, name, len))
+		return false;
+	if (path[len] == '\0')
+		return true;
+	return path[len] == '.' && path[len + 1] != '\0' && !strchr(path + len, '/');
 }
 
 /* Tells whether path is dir/claude-<hex digits>-cwd, directly in dir. */
@@ -251,8 +260,8 @@ enum dir_verdict bookkeeping_dir_verdict(const struct agent_dirs *dirs, const ch
 {
 	char npm[PATHS_MAX];
 
-	/* Both rules match every path that starts with dir, so every file in it. */
-	if (is_in_bookkeeping_tree(dirs, dir) || is_claude_json(dir, dirs->home))
+	/* The rule matches every path that starts with dir, so every file in it. */
+	if (is_in_bookkeeping_tree(dirs, dir))
 		return DIR_BOOKKEEPING;
 
 	/* Directories where a rule picks files or subdirectories by name. */

@@ -80,6 +80,18 @@ class BookkeepingTests(TracerTestCase):
         )
         self.assertCounts(metrics, session_id)
 
+    def test_claude_json_lookalikes_counted(self):
+        session_id, _, metrics = self.run_session(
+            [
+                f"creat={self.home / '.claude.jsonfoo'}",
+                f"mkdir={self.home / '.claude.jsonx'}",
+                f"creat={self.home / '.claude.jsonx' / 'file'}",
+                f"mkdir={self.home / '.claude.json.d'}",
+                f"creat={self.home / '.claude.json.d' / 'file'}",
+            ]
+        )
+        self.assertCounts(metrics, session_id, write=3, mkdir=1)
+
     def test_tmpdir_task_output_not_counted(self):
         task_dir = self.sandbox.tmp / f"claude-{os.getuid()}" / "-work" / new_uuid() / "tasks"
         session_id, _, metrics = self.run_session(

@@ -221,6 +221,10 @@ static void claude_json_near_misses(void **state)
 	assert_false(is_bookkeeping(&dirs, "/home/u/sub/.claude.json"));
 	assert_false(is_bookkeeping(&dirs, "/home/other/.claude.json"));
 	assert_false(is_bookkeeping(&dirs, "/home/u2/.claude.json"));
+	assert_false(is_bookkeeping(&dirs, "/home/u/.claude.jsonfoo"));
+	assert_false(is_bookkeeping(&dirs, "/home/u/.claude.json."));
+	assert_false(is_bookkeeping(&dirs, "/home/u/.claude.jsonx/dir/file"));
+	assert_false(is_bookkeeping(&dirs, "/home/u/.claude.json.d/file"));
 }
 
 static void claude_json_without_home(void **state)
