@@ -76,8 +76,10 @@ static __always_inline void emit_start(struct task_struct *task, __u32 key, __u3
 		start = BPF_CORE_READ(mm, arg_start);
 		end = BPF_CORE_READ(mm, arg_end);
 		len = end - start;
-		if (len > CCAPM_ARGV_BYTES)
+		if (len > CCAPM_ARGV_BYTES) {
 			len = CCAPM_ARGV_BYTES;
+			ev->flags |= CCAPM_START_ARGV_CUT;
+		}
 		if (!bpf_probe_read_user(ev->data + off, len, (void *)start)) {
 			ev->argv_bytes = len;
 			off += len;
@@ -86,8 +88,10 @@ static __always_inline void emit_start(struct task_struct *task, __u32 key, __u3
 		start = BPF_CORE_READ(mm, env_start);
 		end = BPF_CORE_READ(mm, env_end);
 		len = end - start;
-		if (len > CCAPM_ENV_BYTES)
+		if (len > CCAPM_ENV_BYTES) {
 			len = CCAPM_ENV_BYTES;
+			ev->flags |= CCAPM_START_ENV_CUT;
+		}
 		if (!bpf_probe_read_user(ev->data + off, len, (void *)start)) {
 			ev->env_bytes = len;
 			off += len;

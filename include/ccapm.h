@@ -99,6 +99,8 @@ struct ccapm_event {
 #define CCAPM_START_SWITCH	0x1	/* a transcript switch, not an exec */
 #define CCAPM_START_HAS_UUID	0x2
 #define CCAPM_START_PARENT_END	0x4	/* the switching process was the old agent */
+#define CCAPM_START_ARGV_CUT	0x8	/* argv was longer than CCAPM_ARGV_BYTES */
+#define CCAPM_START_ENV_CUT	0x10	/* the environment was longer than CCAPM_ENV_BYTES */
 
 /*
  * CCAPM_EV_SESSION_START. data contains the cwd as leaf-first, NUL-terminated

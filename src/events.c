@@ -30,10 +30,34 @@ static void log_start(const struct session_start *start, const char *how)
 		 start->agent_pid, start->user, start->cwd, id);
 }
 
+/*
+ * Returns the whole /proc/PID/NAME in *whole when the record's copy was
+ * cut short and the file can still be read, else NULL. The caller frees it.
+ */
+static const char *whole_text(pid_t pid, const char *name, bool cut, char **whole,
+			      size_t *len)
+{
+	ssize_t n;
+
+	*whole = NULL;
+	if (!cut)
+		return NULL;
+	n = procfs_read(pid, name, whole);
+	if (n <= 0) {
+		free(*whole);
+		*whole = NULL;
+		return NULL;
+	}
+	*len = n;
+	return *whole;
+}
+
 static void on_start(struct tracer *tracer, const struct ccapm_start_event *ev, size_t size)
 {
 	const char *argv = ev->data + ev->cwd_bytes;
 	const char *env = argv + ev->argv_bytes;
+	size_t argv_len = ev->argv_bytes, env_len = ev->env_bytes;
+	char *whole_argv, *whole_env;
 	const struct agent_dirs *parent_dirs;
 	char cwd[PATHS_MAX], home[PATHS_MAX], user[USER_NAME_BYTES];
 	struct session_start start = {
@@ -62,10 +86,19 @@ static void on_start(struct tracer *tracer, const struct ccapm_start_event *ev, 
 		if (ev->flags & CCAPM_START_PARENT_END)
 			session_end(tracer->sessions, ev->hdr.parent_session, now_s);
 	} else {
-		agent_dirs_init(&dirs, env, ev->env_bytes, ev->uid, home[0] ? home : NULL);
-		if (cmdline_session_id(argv, ev->argv_bytes, start.uuid))
+		/* A record cut short contains the first bytes only, so read the rest from /proc. */
+		if (whole_text(ev->hdr.pid, "cmdline", ev->flags & CCAPM_START_ARGV_CUT,
+			       &whole_argv, &argv_len))
+			argv = whole_argv;
+		if (whole_text(ev->hdr.pid, "environ", ev->flags & CCAPM_START_ENV_CUT,
+			       &whole_env, &env_len))
+			env = whole_env;
+		agent_dirs_init(&dirs, env, env_len, ev->uid, home[0] ? home : NULL);
+		if (cmdline_session_id(argv, argv_len, start.uuid))
 			start.id_source = SESSION_ID_HINT;
 		tracer_register_config_dir(tracer, start.key, ev->hdr.pid, &dirs);
+		free(whole_argv);
+		free(whole_env);
 	}
 	if (ev->flags & CCAPM_START_HAS_UUID) {
 		memcpy(start.uuid, ev->uuid, UUID_BYTES);

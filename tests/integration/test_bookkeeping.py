@@ -125,6 +125,22 @@ class BookkeepingTests(TracerTestCase):
         self.assertTrue(any((config / "projects").iterdir()), "the transcript is under the variable's dir")
         self.assertCounts(metrics, session_id)
 
+    def test_config_dir_variable_past_8_kib(self):
+        # The start record holds 8 KiB of environment; the rest comes from
+        # /proc. The pause stands for the CLI's start-up before its first
+        # transcript write, which gives the tracer time to read /proc.
+        config = self.sandbox.root / "config"
+        config.mkdir()
+        env = {"PADDING": "x" * 9000, **self.sandbox.env(CLAUDE_CONFIG_DIR=config)}
+        session_id = new_uuid()
+        self.run_workload(
+            ["sleep=500", f"transcript={session_id}", f"creat={config / 'settings.json'}",
+             f"creat={self.home / '.claude.json'}"], env=env
+        )
+        metrics = self.settle([session_id])
+        self.assertSessions(metrics, {session_id})
+        self.assertCounts(metrics, session_id)
+
     def test_near_misses_counted(self):
         # Names that only resemble bookkeeping are user work.
         project_claude = self.sandbox.work / ".claude"
