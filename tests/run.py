@@ -36,6 +36,7 @@ UNIT_SOURCES = TESTS / "unit"
 FIRST_SUITES = ["integration", "e2e", "deploy"]
 NOT_SUITES = {"harness", "unit", "workload", "__pycache__"}
 UNIT_TIMEOUT_S = 120
+SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 
 sys.path.insert(0, str(TESTS))
 
@@ -264,8 +265,20 @@ def parse_args():
     return parser.parse_args()
 
 
+def trust_system_certificates():
+    """Make npm, run by the e2e and deploy suites, trust Debian's CA store.
+
+    Node.js trusts only its own CA list, and sudo drops NODE_EXTRA_CA_CERTS
+    from the caller's environment. Behind a TLS-inspecting proxy whose CA is
+    in the system store, npm then fails with SELF_SIGNED_CERT_IN_CHAIN.
+    """
+    if "NODE_EXTRA_CA_CERTS" not in os.environ and os.path.isfile(SYSTEM_CA_BUNDLE):
+        os.environ["NODE_EXTRA_CA_CERTS"] = SYSTEM_CA_BUNDLE
+
+
 def main():
     args = parse_args()
+    trust_system_certificates()
     known = ["unit"] + discover_suites()
     selected = args.suites or known
     unknown = [s for s in selected if s not in known]
