@@ -185,12 +185,40 @@ static bool json_session_id(const char *json, uint8_t uuid[UUID_BYTES])
 	return uuid_parse(p, uuid);
 }
 
+/*
+ * Returns pid as the process sees itself: the last NSpid field of its
+ * status, which differs from pid inside a PID namespace, or pid itself.
+ */
+static pid_t own_view_pid(pid_t pid)
+{
+	char *status, *line;
+	pid_t inner = pid;
+
+	if (procfs_read(pid, "status", &status) < 0)
+		return pid;
+	line = strstr(status, "\nNSpid:");
+	if (line) {
+		line += strlen("\nNSpid:");
+		for (char *end; *line && *line != '\n'; line = end) {
+			long value = strtol(line, &end, 10);
+
+			if (end == line)
+				break;
+			inner = value;
+		}
+	}
+	free(status);
+	return inner;
+}
+
 bool procfs_registry_session_id(pid_t pid, const char *config_dir, uint8_t uuid[UUID_BYTES])
 {
 	char path[PATHS_MAX + 96], *json;
 	bool found;
 
-	snprintf(path, sizeof(path), "/proc/%d/root%s/sessions/%d.json", pid, config_dir, pid);
+	/* The agent names the file with its pid as it sees it, in its own namespace. */
+	snprintf(path, sizeof(path), "/proc/%d/root%s/sessions/%d.json", pid, config_dir,
+		 own_view_pid(pid));
 	if (read_file(path, &json) < 0)
 		return false;
 	found = json_session_id(json, uuid);

@@ -226,7 +226,8 @@ class StartupTests(TracerTestCase):
 
     shared_tracer = False
 
-    def start_agent_then_tracer(self, agent_before, child_after, agent_after=(), env=None):
+    def start_agent_then_tracer(self, agent_before, child_after, agent_after=(), env=None,
+                                wrapper=()):
         """Start an agent with one background child, then the tracer, then let both act.
 
         Both processes signal "ready" and wait for "go" before the actions
@@ -247,6 +248,7 @@ class StartupTests(TracerTestCase):
                 f"mkdir={self.sandbox.work / 'agent-after-start'}",
             ],
             env=env,
+            wrapper=wrapper,
         )
         ready.wait(processes=[agent])
         ready.wait(processes=[agent])
@@ -266,6 +268,18 @@ class StartupTests(TracerTestCase):
         self.assertCounts(metrics, session_id, commands=1, mkdir=2)
         self.assertEqual(metrics.session_info()[session_id]["pid"], str(agent.pid))
         self.assertNoSeries(metrics, f"pid-{agent.pid}")
+
+    def test_found_with_registry_file_in_pid_namespace(self):
+        # Inside its own PID namespace the agent is pid 1 and writes sessions/1.json.
+        session_id = new_uuid()
+        self.start_agent_then_tracer(
+            [f"registry={session_id}"], self.child_work(),
+            wrapper=["unshare", "--pid", "--fork", "--mount-proc", "--"])
+        registry = self.sandbox.home / ".claude" / "sessions" / "1.json"
+        self.assertTrue(registry.exists(), "the agent must see itself as pid 1")
+        metrics = self.settle([session_id])
+        self.assertSessions(metrics, {session_id})
+        self.assertCounts(metrics, session_id, commands=1, mkdir=2)
 
     def test_found_with_child_session_variable(self):
         session_id = new_uuid()
