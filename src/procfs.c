@@ -186,8 +186,8 @@ static bool json_session_id(const char *json, uint8_t uuid[UUID_BYTES])
 }
 
 /*
- * Returns pid as the process sees itself: the last NSpid field of its
- * status, which differs from pid inside a PID namespace, or pid itself.
+ * Returns the pid of the process in its own PID namespace: the last NSpid
+ * field of its status, or pid itself when that cannot be read.
  */
 static pid_t own_view_pid(pid_t pid)
 {
@@ -216,7 +216,7 @@ bool procfs_registry_session_id(pid_t pid, const char *config_dir, uint8_t uuid[
 	char path[PATHS_MAX + 96], *json;
 	bool found;
 
-	/* The agent names the file with its pid as it sees it, in its own namespace. */
+	/* The agent names the file with its pid in its own PID namespace. */
 	snprintf(path, sizeof(path), "/proc/%d/root%s/sessions/%d.json", pid, config_dir,
 		 own_view_pid(pid));
 	if (read_file(path, &json) < 0)
