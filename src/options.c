@@ -76,7 +76,7 @@ static void print_help(void)
 	       "Trace Claude Code agents and all their descendants with eBPF, count the\n"
 	       "commands, file operations and network connects of each session, and keep\n"
 	       "the totals and per-minute rates in a Prometheus textfile for node_exporter.\n"
-	       "Needs root.\n"
+	       "Needs root, or CAP_BPF and CAP_PERFMON (see ccapm-trace(8)).\n"
 	       "\n"
 	       "Options:\n"
 	       "      --textfile-dir DIR      directory for %s, created if missing\n"
@@ -100,7 +100,7 @@ static void print_help(void)
 	       "  textfile collector never reads a partial file.\n"
 	       "\n"
 	       "Exit status:\n"
-	       "  0  stopped by SIGINT or SIGTERM, or help or version printed\n"
+	       "  0  stopped by SIGINT, SIGTERM or SIGHUP, or help or version printed\n"
 	       "  1  failed to start or to keep tracing\n"
 	       "  2  invalid command line\n",
 	       TEXTFILE_NAME, DEFAULT_TEXTFILE_DIR, MAX_INTERVAL_S, DEFAULT_INTERVAL_S,

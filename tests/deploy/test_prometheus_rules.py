@@ -49,12 +49,13 @@ class PrometheusRulesTest(unittest.TestCase):
 
     def test_required_alerts_present(self):
         alerts = alert_names(self.rules_text)
-        for name in ("CcapmAgentRunaway", "CcapmTextfileStale", "CcapmEventsLost"):
+        for name in ("CcapmAgentRunaway", "CcapmTextfileStale", "CcapmTextfileMissing",
+                     "CcapmEventsLost"):
             self.assertIn(name, alerts)
 
     def test_runaway_threshold_and_duration(self):
         block = self.rules_text[self.rules_text.index("- alert: CcapmAgentRunaway"):]
-        self.assertRegex(block, r"expr: ccapm_actions_per_minute > 300\n")
+        self.assertRegex(block, r"expr: >-\n\s*ccapm_actions_per_minute > 300\n")
         self.assertRegex(block, r"\n\s*for: 5m\n")
 
     def test_stale_alert_reads_textfile_mtime(self):
