@@ -126,8 +126,8 @@ class BookkeepingTests(TracerTestCase):
         self.assertCounts(metrics, session_id)
 
     def test_config_dir_variable_past_8_kib(self):
-        # The start record holds 8 KiB of environment; the rest comes from
-        # /proc. The pause stands for the CLI's start-up before its first
+        # The start record contains 8 KiB of environment, and the rest comes
+        # from /proc. The pause models the CLI's start-up before its first
         # transcript write, which gives the tracer time to read /proc.
         config = self.sandbox.root / "config"
         config.mkdir()
