@@ -12,7 +12,7 @@ import math
 import measure
 
 MIB = 1024.0
-# Below this many events, CPU time in 10 ms clock ticks says nothing per event.
+# Below this many events, CPU time in 10 ms clock ticks is too coarse to report per event.
 MIN_EVENTS_PER_1K = 1000
 # The targets of the benchmark page (docs/benchmarks.md).
 FLOOR_MULTIPLE_MAX = 1.10

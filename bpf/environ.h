@@ -10,7 +10,7 @@ struct env_scan {
 	char var[32];		/* "CLAUDE_CONFIG_DIR=", on the stack: no .rodata array */
 	const char *env;	/* the environment block, in the scratch buffer */
 	__u32 len;
-	__u32 matched;		/* bytes of config_var matched in the current string */
+	__u32 matched;		/* bytes of var matched in the current string */
 	__u32 name_start;	/* the last path component of the value so far */
 	__u32 name_end;
 	bool after_slash;

@@ -258,8 +258,6 @@ static bool is_config_parent(const struct agent_dirs *dirs, const char *dir)
 
 enum dir_verdict bookkeeping_dir_verdict(const struct agent_dirs *dirs, const char *dir)
 {
-	char npm[PATHS_MAX];
-
 	/* The rule matches every path that starts with dir, so every file in it. */
 	if (is_in_bookkeeping_tree(dirs, dir))
 		return DIR_BOOKKEEPING;
@@ -267,9 +265,8 @@ enum dir_verdict bookkeeping_dir_verdict(const struct agent_dirs *dirs, const ch
 	/* Directories where a rule picks files or subdirectories by name. */
 	if (is_same_dir(dir, "/tmp") || is_same_dir(dir, dirs->home) ||
 	    is_same_dir(dir, dirs->tmpdir) || is_same_dir(dir, dirs->claude_tmpdir) ||
-	    is_same_dir(dir, dirs->runtime_dir) || is_config_parent(dirs, dir))
-		return DIR_MIXED;
-	if (dirs->home && paths_resolve(dirs->home, ".npm", npm, sizeof(npm)) && !strcmp(dir, npm))
+	    is_same_dir(dir, dirs->runtime_dir) || is_config_parent(dirs, dir) ||
+	    is_npm_dir(dirs, dir))
 		return DIR_MIXED;
 	return DIR_USER;
 }

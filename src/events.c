@@ -30,26 +30,18 @@ static void log_start(const struct session_start *start, const char *how)
 		 start->agent_pid, start->user, start->cwd, id);
 }
 
-/*
- * Returns the whole /proc/PID/NAME in *whole when the record's copy was
- * cut short and the file can still be read, else NULL. The caller frees it.
- */
-static const char *whole_text(pid_t pid, const char *name, bool cut, char **whole,
-			      size_t *len)
+/* Returns /proc/PID/NAME read whole, or NULL when it cannot be read. The caller frees it. */
+static char *read_whole(pid_t pid, const char *name, size_t *len)
 {
-	ssize_t n;
+	char *text = NULL;
+	ssize_t n = procfs_read(pid, name, &text);
 
-	*whole = NULL;
-	if (!cut)
-		return NULL;
-	n = procfs_read(pid, name, whole);
 	if (n <= 0) {
-		free(*whole);
-		*whole = NULL;
+		free(text);
 		return NULL;
 	}
 	*len = n;
-	return *whole;
+	return text;
 }
 
 static void on_start(struct tracer *tracer, const struct ccapm_start_event *ev, size_t size)
@@ -57,7 +49,7 @@ static void on_start(struct tracer *tracer, const struct ccapm_start_event *ev, 
 	const char *argv = ev->data + ev->cwd_bytes;
 	const char *env = argv + ev->argv_bytes;
 	size_t argv_len = ev->argv_bytes, env_len = ev->env_bytes;
-	char *whole_argv, *whole_env;
+	char *whole_argv = NULL, *whole_env = NULL;
 	const struct agent_dirs *parent_dirs;
 	char cwd[PATHS_MAX], home[PATHS_MAX], user[USER_NAME_BYTES];
 	struct session_start start = {
@@ -87,11 +79,13 @@ static void on_start(struct tracer *tracer, const struct ccapm_start_event *ev, 
 			session_end(tracer->sessions, ev->hdr.parent_session, now_s);
 	} else {
 		/* A record cut short contains the first bytes only, so read the rest from /proc. */
-		if (whole_text(ev->hdr.pid, "cmdline", ev->flags & CCAPM_START_ARGV_CUT,
-			       &whole_argv, &argv_len))
+		if (ev->flags & CCAPM_START_ARGV_CUT)
+			whole_argv = read_whole(ev->hdr.pid, "cmdline", &argv_len);
+		if (whole_argv)
 			argv = whole_argv;
-		if (whole_text(ev->hdr.pid, "environ", ev->flags & CCAPM_START_ENV_CUT,
-			       &whole_env, &env_len))
+		if (ev->flags & CCAPM_START_ENV_CUT)
+			whole_env = read_whole(ev->hdr.pid, "environ", &env_len);
+		if (whole_env)
 			env = whole_env;
 		agent_dirs_init(&dirs, env, env_len, ev->uid, home[0] ? home : NULL);
 		if (cmdline_session_id(argv, argv_len, start.uuid))

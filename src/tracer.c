@@ -215,8 +215,8 @@ void tracer_register_config_dir(struct tracer *tracer, uint32_t key, pid_t pid,
 }
 
 /*
- * How long a cached directory verdict holds. A directory moved into or out
- * of a bookkeeping tree keeps its old verdict at most this long.
+ * Lifetime of a cached directory verdict. A directory moved into or out of
+ * a bookkeeping tree keeps its old verdict at most this long.
  */
 #define DIR_VERDICT_TTL_NS	(5 * 1000000000ull)
 
